@@ -1,2 +1,4 @@
 //! dts-gate: gate a CI/CD pipeline on a Tencent Cloud DTS migration check.
+pub mod config;
+pub mod duration;
 pub mod sign;

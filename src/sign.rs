@@ -156,7 +156,10 @@ mod tests {
     fn date_is_utc_not_local() {
         // 2019-02-26 00:44:25 in UTC+8, still the 25th in UTC.
         assert_eq!(utc_date(DOC_TS), "2019-02-25");
-        assert_eq!(credential_scope(DOC_TS, "cvm"), "2019-02-25/cvm/tc3_request");
+        assert_eq!(
+            credential_scope(DOC_TS, "cvm"),
+            "2019-02-25/cvm/tc3_request"
+        );
     }
 
     #[test]

@@ -1,0 +1,778 @@
+//! Configuration from environment variables: parse with envy into strings, then validate into
+//! types. Every problem is collected (not just the first) and named by its variable, so one red
+//! run tells the user everything to fix. Nothing here reads the process environment itself: the
+//! caller passes the variables in, which keeps tests free of global state.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::duration;
+
+/// The public hosts; a Finance region must use its own regional host (the zones are isolated).
+const DEFAULT_HOST: &str = "dts.tencentcloudapi.com";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The variables as they arrive: all optional strings, empty meaning unset.
+#[derive(Deserialize, Default)]
+struct RawConfig {
+    dts_job_id: Option<String>,
+    tencentcloud_secret_id: Option<String>,
+    tencentcloud_secret_key: Option<String>,
+    tencentcloud_token: Option<String>,
+    tencentcloud_security_token: Option<String>,
+    tencentcloud_region: Option<String>,
+    dts_timeout: Option<String>,
+    dts_poll_interval: Option<String>,
+    dts_endpoint: Option<String>,
+    dts_language: Option<String>,
+}
+
+/// The runner's variables: where GitHub wants outputs and the summary.
+#[derive(Deserialize, Default)]
+struct RawRunner {
+    github_actions: Option<String>,
+    github_output: Option<String>,
+    github_step_summary: Option<String>,
+}
+
+/// One invalid or missing variable, rendered as one actionable line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable to fix.
+    pub variable: &'static str,
+    /// What is wrong and what is expected, in words a person can act on.
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.problem)
+    }
+}
+
+/// The API key pair and optional session token. `Debug` never shows the secret parts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub secret_id: String,
+    pub secret_key: String,
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("secret_id", &"***")
+            .field("secret_key", &"***")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Where requests go. `host` is the `Host` header exactly as sent (and signed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `https://host[:port]/` (or `http://` for loopback).
+    pub url: String,
+    /// `host[:port]`, the port only when it is not the scheme's default.
+    pub host: String,
+    /// Loopback endpoints (simulators, tests) never go through a proxy.
+    pub is_loopback: bool,
+}
+
+/// `X-TC-Language`: the language of the service's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    EnUs,
+    ZhCn,
+}
+
+impl Language {
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Language::EnUs => "en-US",
+            Language::ZhCn => "zh-CN",
+        }
+    }
+}
+
+/// A validated configuration: every field is usable as is.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub job_id: String,
+    pub credentials: Credentials,
+    pub region: String,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub endpoint: Endpoint,
+    pub language: Language,
+}
+
+/// Where the runner wants results. `None` outside GitHub Actions: then no workflow commands
+/// and no files are written at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GithubRunner {
+    pub output_file: Option<String>,
+    pub summary_file: Option<String>,
+}
+
+/// Reads the runner's variables. GitHub mode needs `GITHUB_ACTIONS=true` exactly.
+pub fn github_runner_from_vars<I>(vars: I) -> Option<GithubRunner>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let raw: RawRunner = envy::from_iter(vars).unwrap_or_default();
+    if raw.github_actions.as_deref() != Some("true") {
+        return None;
+    }
+    Some(GithubRunner {
+        output_file: non_empty(raw.github_output),
+        summary_file: non_empty(raw.github_step_summary),
+    })
+}
+
+/// How `--demo`/`DTS_DEMO` asks the simulated endpoint to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoMode {
+    Pass,
+    Fail,
+}
+
+/// Parses a demo mode as written after `--demo=` or in `DTS_DEMO` (`pass`, `fail`).
+pub fn parse_demo_mode(text: &str) -> Option<DemoMode> {
+    match text.trim() {
+        "pass" => Some(DemoMode::Pass),
+        "fail" => Some(DemoMode::Fail),
+        _ => None,
+    }
+}
+
+/// Reads `DTS_DEMO`: unset or empty means no demo.
+pub fn demo_mode_from_vars<I>(vars: I) -> Result<Option<DemoMode>, ConfigError>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let value = vars
+        .into_iter()
+        .find(|(k, _)| k == "DTS_DEMO")
+        .map(|(_, v)| v);
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => parse_demo_mode(text).map(Some).ok_or_else(|| ConfigError {
+            variable: "DTS_DEMO",
+            problem: format!(
+                "got {}; expected `pass` or `fail` (or leave it empty to gate a real job)",
+                quote(text)
+            ),
+        }),
+    }
+}
+
+impl Config {
+    /// Parses then validates. Only the variables this tool knows are looked at.
+    pub fn from_vars<I>(vars: I) -> Result<Config, Vec<ConfigError>>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        // All fields are optional strings, so envy cannot fail on content; a failure here
+        // would be a bug in this table, and is reported rather than hidden.
+        let raw: RawConfig = envy::from_iter(vars).map_err(|e| {
+            vec![ConfigError {
+                variable: "environment",
+                problem: format!("could not be read ({e}); please report this as a bug"),
+            }]
+        })?;
+        validate(raw)
+    }
+}
+
+fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut check = Collector(&mut errors);
+
+    let job_id = check.keep(job_id(non_empty(raw.dts_job_id)));
+    let secret_id = check.keep(secret(
+        "TENCENTCLOUD_SECRET_ID",
+        non_empty(raw.tencentcloud_secret_id),
+        "the SecretId of an API key (CAM console → API Keys)",
+    ));
+    let secret_key = check.keep(secret(
+        "TENCENTCLOUD_SECRET_KEY",
+        non_empty(raw.tencentcloud_secret_key),
+        "the SecretKey that belongs to TENCENTCLOUD_SECRET_ID",
+    ));
+    let token = match (
+        non_empty(raw.tencentcloud_token),
+        non_empty(raw.tencentcloud_security_token),
+    ) {
+        (Some(t), _) => check
+            .keep(header_safe_token("TENCENTCLOUD_TOKEN", t))
+            .map(Some),
+        (None, Some(t)) => check
+            .keep(header_safe_token("TENCENTCLOUD_SECURITY_TOKEN", t))
+            .map(Some),
+        (None, None) => Some(None),
+    };
+    let region = check.keep(region(non_empty(raw.tencentcloud_region)));
+    let timeout = check.keep(duration_var(
+        "DTS_TIMEOUT",
+        non_empty(raw.dts_timeout),
+        DEFAULT_TIMEOUT,
+        false,
+    ));
+    let poll_interval = check.keep(
+        duration_var(
+            "DTS_POLL_INTERVAL",
+            non_empty(raw.dts_poll_interval),
+            DEFAULT_POLL_INTERVAL,
+            true,
+        )
+        .and_then(|d| {
+            if d < MIN_POLL_INTERVAL {
+                Err(ConfigError {
+                    variable: "DTS_POLL_INTERVAL",
+                    problem: format!(
+                        "got {}; expected at least 100ms, to stay far below the API's 20 requests per second",
+                        duration::format(d)
+                    ),
+                })
+            } else {
+                Ok(d)
+            }
+        }),
+    );
+    let language = check.keep(language(non_empty(raw.dts_language)));
+    let endpoint = match non_empty(raw.dts_endpoint) {
+        Some(text) => check.keep(parse_endpoint(&text)),
+        None => region.as_deref().map(default_endpoint),
+    };
+
+    match (
+        job_id,
+        secret_id,
+        secret_key,
+        token,
+        region,
+        timeout,
+        poll_interval,
+        endpoint,
+        language,
+    ) {
+        (
+            Some(job_id),
+            Some(secret_id),
+            Some(secret_key),
+            Some(token),
+            Some(region),
+            Some(timeout),
+            Some(poll_interval),
+            Some(endpoint),
+            Some(language),
+        ) if errors.is_empty() => Ok(Config {
+            job_id,
+            credentials: Credentials {
+                secret_id,
+                secret_key,
+                token,
+            },
+            region,
+            timeout,
+            poll_interval,
+            endpoint,
+            language,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Keeps valid values and collects the errors, so all problems are reported together.
+struct Collector<'a>(&'a mut Vec<ConfigError>);
+
+impl Collector<'_> {
+    fn keep<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// Quotes a user-supplied value for an error line: escaped, and cut short so a pasted blob
+/// cannot flood the log.
+pub fn quote(value: &str) -> String {
+    const MAX: usize = 80;
+    let mut out: String = value
+        .chars()
+        .take(MAX)
+        .collect::<String>()
+        .escape_debug()
+        .collect();
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    format!("\"{out}\"")
+}
+
+fn missing(variable: &'static str, expected: &str) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: format!("is not set; expected {expected}"),
+    }
+}
+
+fn job_id(value: Option<String>) -> Result<String, ConfigError> {
+    const EXPECTED: &str = "a DTS migration job id such as dts-1kl0iy0v";
+    let value = value.ok_or_else(|| missing("DTS_JOB_ID", EXPECTED))?;
+    let trimmed = value.trim();
+    let valid = trimmed
+        .strip_prefix("dts-")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && trimmed.len() <= 64;
+    if valid {
+        Ok(trimmed.to_string())
+    } else {
+        Err(ConfigError {
+            variable: "DTS_JOB_ID",
+            problem: format!(
+                "got {}; expected {EXPECTED} (copy it from the DTS console)",
+                quote(&value)
+            ),
+        })
+    }
+}
+
+/// Secrets are never echoed, not even in part: the message says what is wrong with them only.
+fn secret(
+    variable: &'static str,
+    value: Option<String>,
+    expected: &str,
+) -> Result<String, ConfigError> {
+    let value = value.ok_or_else(|| missing(variable, expected))?;
+    if value.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(value)
+    } else {
+        Err(ConfigError {
+            variable,
+            problem: format!(
+                "contains spaces, line breaks or non-ASCII characters (a trailing newline from a file?); expected {expected}, exactly as issued"
+            ),
+        })
+    }
+}
+
+fn header_safe_token(variable: &'static str, value: String) -> Result<String, ConfigError> {
+    secret(
+        variable,
+        Some(value),
+        "the session token of temporary credentials",
+    )
+}
+
+fn region(value: Option<String>) -> Result<String, ConfigError> {
+    const EXPECTED: &str = "a region id such as ap-guangzhou or ap-shanghai-fsi";
+    let value = value.ok_or_else(|| missing("TENCENTCLOUD_REGION", EXPECTED))?;
+    let trimmed = value.trim();
+    let mut parts = trimmed.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    let rest_ok = (1..=3).contains(&rest.len())
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if first_ok && rest_ok {
+        Ok(trimmed.to_string())
+    } else {
+        Err(ConfigError {
+            variable: "TENCENTCLOUD_REGION",
+            problem: format!(
+                "got {}; expected {EXPECTED} (the region of the migration job)",
+                quote(&value)
+            ),
+        })
+    }
+}
+
+fn duration_var(
+    variable: &'static str,
+    value: Option<String>,
+    default: Duration,
+    allow_millis: bool,
+) -> Result<Duration, ConfigError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let expected = if allow_millis {
+        "a duration such as 500ms, 5s, 1m or bare seconds"
+    } else {
+        "a duration such as 90s, 15m, 1h30m or bare seconds"
+    };
+    match duration::parse(&value, allow_millis) {
+        Some(d) if !d.is_zero() => Ok(d),
+        Some(_) => Err(ConfigError {
+            variable,
+            problem: format!(
+                "got {}; expected {expected}, greater than zero",
+                quote(&value)
+            ),
+        }),
+        None => Err(ConfigError {
+            variable,
+            problem: format!("got {}; expected {expected}", quote(&value)),
+        }),
+    }
+}
+
+fn language(value: Option<String>) -> Result<Language, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("en-US") => Ok(Language::EnUs),
+        Some("zh-CN") => Ok(Language::ZhCn),
+        Some(other) => Err(ConfigError {
+            variable: "DTS_LANGUAGE",
+            problem: format!(
+                "got {}; expected `en-US` or `zh-CN` (the only languages the API serves)",
+                quote(other)
+            ),
+        }),
+    }
+}
+
+/// `dts.tencentcloudapi.com`, or `dts.<region>.tencentcloudapi.com` for Finance regions.
+pub fn default_endpoint(region: &str) -> Endpoint {
+    let host = if region.ends_with("-fsi") {
+        format!("dts.{region}.tencentcloudapi.com")
+    } else {
+        DEFAULT_HOST.to_string()
+    };
+    Endpoint {
+        url: format!("https://{host}/"),
+        host,
+        is_loopback: false,
+    }
+}
+
+/// Accepts `https://host[:port]`, a bare `host[:port]`, and `http://` for loopback hosts only.
+pub fn parse_endpoint(text: &str) -> Result<Endpoint, ConfigError> {
+    let fail = |why: &str| ConfigError {
+        variable: "DTS_ENDPOINT",
+        problem: format!(
+            "got {}; {why}; expected https://host[:port] or a bare host such as dts.ap-shanghai-fsi.tencentcloudapi.com",
+            quote(text)
+        ),
+    };
+    let trimmed = text.trim();
+    let (scheme, rest) = match trimmed.split_once("://") {
+        Some((s, r)) => (s.to_ascii_lowercase(), r),
+        None => ("https".to_string(), trimmed),
+    };
+    if scheme != "https" && scheme != "http" {
+        return Err(fail("only https (or http for loopback) is supported"));
+    }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.is_empty() {
+        return Err(fail("the host is missing"));
+    }
+    if authority.contains(['/', '?', '#', '@']) || authority.chars().any(char::is_whitespace) {
+        return Err(fail("a path, query or user name is not allowed"));
+    }
+    let (host, port) = split_host_port(authority).ok_or_else(|| fail("the port is invalid"))?;
+    let host_ok = if host.starts_with('[') {
+        host.len() > 2
+            && host[1..host.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    } else {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    };
+    if !host_ok {
+        return Err(fail("the host name is invalid"));
+    }
+    let host = host.to_ascii_lowercase();
+    let is_loopback = is_loopback_host(&host);
+    if scheme == "http" && !is_loopback {
+        return Err(fail(
+            "plain http is accepted only for loopback hosts (local simulators); use https",
+        ));
+    }
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let host_header = match port {
+        Some(p) if p != default_port => format!("{host}:{p}"),
+        _ => host,
+    };
+    Ok(Endpoint {
+        url: format!("{scheme}://{host_header}/"),
+        host: host_header,
+        is_loopback,
+    })
+}
+
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let port_sep = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        match &authority[close + 1..] {
+            "" => None,
+            rest if rest.starts_with(':') => Some(close + 1),
+            _ => return None,
+        }
+    } else {
+        authority.rfind(':')
+    };
+    match port_sep {
+        None => Some((authority, None)),
+        Some(i) => {
+            let port: u16 = authority[i + 1..].parse().ok().filter(|p| *p != 0)?;
+            Some((&authority[..i], Some(port)))
+        }
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn minimal() -> Vec<(String, String)> {
+        vars(&[
+            ("DTS_JOB_ID", "dts-1kl0iy0v"),
+            ("TENCENTCLOUD_SECRET_ID", "AKIDtest"),
+            ("TENCENTCLOUD_SECRET_KEY", "secretkey"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+        ])
+    }
+
+    fn with(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v = minimal();
+        v.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        v.extend(vars(extra));
+        v
+    }
+
+    fn errors_of(v: Vec<(String, String)>) -> Vec<ConfigError> {
+        Config::from_vars(v).expect_err("configuration should be rejected")
+    }
+
+    #[test]
+    fn minimal_configuration_gets_the_defaults() {
+        let c = Config::from_vars(minimal()).unwrap();
+        assert_eq!(c.job_id, "dts-1kl0iy0v");
+        assert_eq!(c.region, "ap-guangzhou");
+        assert_eq!(c.timeout, Duration::from_secs(1800));
+        assert_eq!(c.poll_interval, Duration::from_secs(5));
+        assert_eq!(c.language, Language::EnUs);
+        assert_eq!(c.endpoint.url, "https://dts.tencentcloudapi.com/");
+        assert_eq!(c.endpoint.host, "dts.tencentcloudapi.com");
+        assert_eq!(c.credentials.token, None);
+    }
+
+    #[test]
+    fn finance_region_uses_its_own_host() {
+        let c = Config::from_vars(with(&[("TENCENTCLOUD_REGION", "ap-shanghai-fsi")])).unwrap();
+        assert_eq!(c.endpoint.host, "dts.ap-shanghai-fsi.tencentcloudapi.com");
+        assert_eq!(
+            c.endpoint.url,
+            "https://dts.ap-shanghai-fsi.tencentcloudapi.com/"
+        );
+    }
+
+    #[test]
+    fn token_prefers_tccli_name_then_terraform_name() {
+        let c = Config::from_vars(with(&[("TENCENTCLOUD_SECURITY_TOKEN", "tf")])).unwrap();
+        assert_eq!(c.credentials.token.as_deref(), Some("tf"));
+        let c = Config::from_vars(with(&[
+            ("TENCENTCLOUD_SECURITY_TOKEN", "tf"),
+            ("TENCENTCLOUD_TOKEN", "cli"),
+        ]))
+        .unwrap();
+        assert_eq!(c.credentials.token.as_deref(), Some("cli"));
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let c = Config::from_vars(with(&[
+            ("DTS_TIMEOUT", ""),
+            ("DTS_ENDPOINT", ""),
+            ("TENCENTCLOUD_TOKEN", ""),
+        ]))
+        .unwrap();
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.credentials.token, None);
+        let errs = errors_of(with(&[("DTS_JOB_ID", "  ")]));
+        assert_eq!(errs[0].variable, "DTS_JOB_ID");
+        assert!(errs[0].problem.starts_with("is not set"));
+    }
+
+    #[test]
+    fn every_missing_variable_is_reported_at_once() {
+        let errs = errors_of(Vec::new());
+        let names: Vec<_> = errs.iter().map(|e| e.variable).collect();
+        assert_eq!(
+            names,
+            [
+                "DTS_JOB_ID",
+                "TENCENTCLOUD_SECRET_ID",
+                "TENCENTCLOUD_SECRET_KEY",
+                "TENCENTCLOUD_REGION"
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_value_and_expectation() {
+        let cases = [
+            ("DTS_JOB_ID", "job-1", "dts-1kl0iy0v"),
+            ("TENCENTCLOUD_REGION", "Guangzhou", "ap-guangzhou"),
+            ("DTS_TIMEOUT", "10x", "1h30m"),
+            ("DTS_TIMEOUT", "0", "greater than zero"),
+            ("DTS_POLL_INTERVAL", "50ms", "at least 100ms"),
+            ("DTS_POLL_INTERVAL", "fast", "500ms"),
+            ("DTS_LANGUAGE", "fr-FR", "zh-CN"),
+            ("DTS_ENDPOINT", "http://dts.tencentcloudapi.com", "loopback"),
+            ("DTS_ENDPOINT", "ftp://x", "https"),
+            ("DTS_ENDPOINT", "https://h/path", "path"),
+            ("DTS_ENDPOINT", "https://h:99999", "port"),
+        ];
+        for (var, value, hint) in cases {
+            let errs = errors_of(with(&[(var, value)]));
+            assert_eq!(errs.len(), 1, "{var}={value}: {errs:?}");
+            assert_eq!(errs[0].variable, var);
+            let line = errs[0].to_string();
+            assert!(line.contains(hint), "{line:?} should mention {hint:?}");
+            assert!(!line.contains('\n'));
+            if !value.is_empty() && var != "DTS_POLL_INTERVAL" {
+                assert!(line.contains(value), "{line:?} should quote {value:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_are_never_echoed_in_errors() {
+        let errs = errors_of(with(&[
+            ("TENCENTCLOUD_SECRET_KEY", "s3cr3t-with-newline\n"),
+            ("TENCENTCLOUD_TOKEN", "tok en"),
+        ]));
+        assert_eq!(errs.len(), 2);
+        for e in &errs {
+            let line = e.to_string();
+            assert!(
+                !line.contains("s3cr3t") && !line.contains("tok en"),
+                "{line}"
+            );
+        }
+        assert_eq!(errs[0].variable, "TENCENTCLOUD_SECRET_KEY");
+        assert_eq!(errs[1].variable, "TENCENTCLOUD_TOKEN");
+    }
+
+    #[test]
+    fn debug_redacts_credentials() {
+        let c = Config::from_vars(with(&[("TENCENTCLOUD_TOKEN", "tok123")])).unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("secretkey")
+                && !shown.contains("tok123")
+                && !shown.contains("AKIDtest")
+        );
+        assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn endpoints() {
+        let e = parse_endpoint("dts.ap-guangzhou.tencentcloudapi.com").unwrap();
+        assert_eq!(e.url, "https://dts.ap-guangzhou.tencentcloudapi.com/");
+        let e = parse_endpoint("https://Example.com:443/").unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.host.as_str()),
+            ("https://example.com/", "example.com")
+        );
+        let e = parse_endpoint("https://example.com:8443").unwrap();
+        assert_eq!(e.host, "example.com:8443");
+        let e = parse_endpoint("http://127.0.0.1:5000").unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.is_loopback),
+            ("http://127.0.0.1:5000/", true)
+        );
+        assert!(parse_endpoint("http://localhost:80").unwrap().is_loopback);
+        assert_eq!(
+            parse_endpoint("http://[::1]:8080").unwrap().host,
+            "[::1]:8080"
+        );
+        assert!(parse_endpoint("http://10.0.0.1").is_err());
+        assert!(parse_endpoint("https://user@host").is_err());
+        assert!(parse_endpoint("https://").is_err());
+        assert!(parse_endpoint("https://ho st").is_err());
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "ap-guangzhou",
+            "ap-shanghai-fsi",
+            "na-siliconvalley",
+            "ap-guangzhou-open",
+            "eu-frankfurt",
+        ] {
+            assert!(region(Some(ok.into())).is_ok(), "{ok}");
+        }
+        for bad in [
+            "guangzhou",
+            "ap_guangzhou",
+            "AP-GUANGZHOU",
+            "ap-",
+            "-ap",
+            "ap-a-b-c-d",
+        ] {
+            assert!(region(Some(bad.into())).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn github_runner_needs_github_actions_true() {
+        assert_eq!(
+            github_runner_from_vars(vars(&[("GITHUB_OUTPUT", "/o")])),
+            None
+        );
+        let r = github_runner_from_vars(vars(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", "/o"),
+            ("GITHUB_STEP_SUMMARY", ""),
+        ]))
+        .unwrap();
+        assert_eq!(r.output_file.as_deref(), Some("/o"));
+        assert_eq!(r.summary_file, None);
+    }
+
+    #[test]
+    fn demo_mode() {
+        assert_eq!(demo_mode_from_vars(vars(&[])), Ok(None));
+        assert_eq!(demo_mode_from_vars(vars(&[("DTS_DEMO", "")])), Ok(None));
+        assert_eq!(
+            demo_mode_from_vars(vars(&[("DTS_DEMO", "fail")])),
+            Ok(Some(DemoMode::Fail))
+        );
+        let e = demo_mode_from_vars(vars(&[("DTS_DEMO", "yes")])).unwrap_err();
+        assert!(e.to_string().contains("\"yes\"") && e.to_string().contains("`pass` or `fail`"));
+    }
+}
