@@ -1,4 +1,5 @@
 //! dts-gate: gate a CI/CD pipeline on a Tencent Cloud DTS migration check.
+pub mod api;
 pub mod config;
 pub mod duration;
 pub mod sign;
