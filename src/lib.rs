@@ -2,4 +2,6 @@
 pub mod api;
 pub mod config;
 pub mod duration;
+pub mod outcome;
+pub mod poll;
 pub mod sign;
