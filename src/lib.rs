@@ -4,4 +4,5 @@ pub mod config;
 pub mod duration;
 pub mod outcome;
 pub mod poll;
+pub mod report;
 pub mod sign;
