@@ -5,4 +5,5 @@ pub mod duration;
 pub mod outcome;
 pub mod poll;
 pub mod report;
+pub mod runner;
 pub mod sign;

@@ -510,58 +510,7 @@ fn append(path: &str, text: &str) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::config::ConfigError;
-
-    /// The runner's parse of a `::` line (actions/runner ActionCommand.TryParseV2).
-    fn parse_command(line: &str) -> Option<(String, Vec<(String, String)>, String)> {
-        let t = line.trim_start();
-        let rest = t.strip_prefix("::")?;
-        let end = rest.find("::")?;
-        let (head, data) = (&rest[..end], &rest[end + 2..]);
-        let (name, props) = head.split_once(' ').unwrap_or((head, ""));
-        let unescape_data = |s: &str| {
-            s.replace("%0D", "\r")
-                .replace("%0A", "\n")
-                .replace("%25", "%")
-        };
-        let unescape_prop = |s: &str| {
-            s.replace("%0D", "\r")
-                .replace("%0A", "\n")
-                .replace("%3A", ":")
-                .replace("%2C", ",")
-                .replace("%25", "%")
-        };
-        let props = props
-            .split(',')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (k.to_string(), unescape_prop(v))
-            })
-            .collect();
-        Some((name.to_string(), props, unescape_data(data)))
-    }
-
-    /// The runner's parse of GITHUB_OUTPUT (FileCommandManager, Linux line endings).
-    fn parse_outputs(text: &str) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let mut lines = text.split('\n');
-        while let Some(line) = lines.next() {
-            if line.is_empty() {
-                continue;
-            }
-            let (name, delimiter) = line.split_once("<<").expect("heredoc form");
-            let mut value = Vec::new();
-            loop {
-                let l = lines.next().expect("delimiter found");
-                if l == delimiter {
-                    break;
-                }
-                value.push(l);
-            }
-            out.push((name.to_string(), value.join("\n")));
-        }
-        out
-    }
+    use crate::runner::{parse_output_file, parse_workflow_command};
 
     const HOSTILE: &str = "table missing\n::set-output name=passed::true\r\n%0A::error::x, a: b %25 ##[set-output name=passed;]true\u{1b}[31m\u{202e}";
 
@@ -569,10 +518,13 @@ mod tests {
     fn annotation_escaping_round_trips_through_the_runner_parser() {
         let line = workflow_command("error", &[("title", "a: b, c%\nd")], HOSTILE);
         assert_eq!(line.lines().count(), 1);
-        let (name, props, data) = parse_command(&line).unwrap();
-        assert_eq!(name, "error");
-        assert_eq!(props, [("title".to_string(), "a: b, c%\nd".to_string())]);
-        assert_eq!(data, HOSTILE);
+        let command = parse_workflow_command(&line).unwrap();
+        assert_eq!(command.name, "error");
+        assert_eq!(
+            command.properties,
+            [("title".to_string(), "a: b, c%\nd".to_string())]
+        );
+        assert_eq!(command.data, HOSTILE);
     }
 
     #[test]
@@ -610,7 +562,7 @@ mod tests {
         });
         // The first candidate occurs in the value, so a second one was drawn.
         assert!(text.starts_with(&format!("error-message<<ghadelimiter_{:032x}\n", 2u128)));
-        let parsed = parse_outputs(&text);
+        let parsed = parse_output_file(&text).unwrap();
         assert_eq!(parsed, [("error-message".to_string(), value)]);
     }
 
