@@ -1,7 +1,13 @@
 //! dts-gate: gate a CI/CD pipeline on a Tencent Cloud DTS migration check.
+//!
+//! `config` reads the environment, `sign` and `api` talk to DTS, `poll` waits, `outcome`
+//! decides, `report` tells, `gate` wires one run together and `demo` simulates the service.
 pub mod api;
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod duration;
+pub mod gate;
 pub mod outcome;
 pub mod poll;
 pub mod report;

@@ -1,1 +1,59 @@
-fn main() {}
+//! The `dts-gate` binary: read arguments and environment, run, map the outcome to an exit code.
+
+use std::io;
+use std::process::ExitCode;
+
+use dts_gate::cli::{self, Command};
+use dts_gate::config::{self, Config, ConfigError};
+use dts_gate::report::Reporter;
+use dts_gate::{demo, gate, outcome};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Lossy: a value that is not UTF-8 then fails validation with a clear message instead of
+    // silently counting as unset.
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+
+    let command = cli::parse_args(&args);
+    match command {
+        Ok(Command::Help) => {
+            print!("{}", cli::HELP);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("dts-gate {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
+
+    let mut reporter = Reporter::new(
+        config::github_runner_from_vars(vars.iter().cloned()),
+        io::stdout(),
+        io::stderr(),
+    );
+    let demo_mode = match command {
+        Ok(Command::Gate { demo: Some(mode) }) => Ok(Some(mode)),
+        Ok(_) => config::demo_mode_from_vars(vars.iter().cloned()),
+        Err(problem) => Err(ConfigError {
+            variable: "command line",
+            problem,
+        }),
+    };
+    let outcome = match demo_mode {
+        Err(error) => gate::reject(vec![error], &mut reporter),
+        Ok(Some(mode)) => demo::run(mode, &mut reporter),
+        Ok(None) => match Config::from_vars(vars) {
+            Ok(config) => gate::run(&config, &mut reporter),
+            Err(errors) => gate::reject(errors, &mut reporter),
+        },
+    };
+    ExitCode::from(outcome::exit_code(&outcome))
+}
