@@ -217,33 +217,11 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         (None, None) => Some(None),
     };
     let region = check.keep(region(non_empty(raw.tencentcloud_region)));
-    let timeout = check.keep(duration_var(
-        "DTS_TIMEOUT",
-        non_empty(raw.dts_timeout),
-        DEFAULT_TIMEOUT,
-        false,
+    let timeout = check.keep(timeout_var(raw.dts_timeout, DEFAULT_TIMEOUT));
+    let poll_interval = check.keep(poll_interval_var(
+        raw.dts_poll_interval,
+        DEFAULT_POLL_INTERVAL,
     ));
-    let poll_interval = check.keep(
-        duration_var(
-            "DTS_POLL_INTERVAL",
-            non_empty(raw.dts_poll_interval),
-            DEFAULT_POLL_INTERVAL,
-            true,
-        )
-        .and_then(|d| {
-            if d < MIN_POLL_INTERVAL {
-                Err(ConfigError {
-                    variable: "DTS_POLL_INTERVAL",
-                    problem: format!(
-                        "got {}; expected at least 100ms, to stay far below the API's 20 requests per second",
-                        duration::format(d)
-                    ),
-                })
-            } else {
-                Ok(d)
-            }
-        }),
-    );
     let language = check.keep(language(non_empty(raw.dts_language)));
     let endpoint = match non_empty(raw.dts_endpoint) {
         Some(text) => check.keep(parse_endpoint(&text)),
@@ -398,6 +376,50 @@ fn region(value: Option<String>) -> Result<String, ConfigError> {
             ),
         })
     }
+}
+
+/// The timing variables alone, for the demo, which needs nothing else.
+#[derive(Deserialize, Default)]
+struct RawTiming {
+    dts_timeout: Option<String>,
+    dts_poll_interval: Option<String>,
+}
+
+/// Reads `DTS_TIMEOUT` and `DTS_POLL_INTERVAL` with the given defaults.
+pub fn timing_from_vars<I>(
+    vars: I,
+    default_timeout: Duration,
+    default_interval: Duration,
+) -> Result<(Duration, Duration), Vec<ConfigError>>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let raw: RawTiming = envy::from_iter(vars).unwrap_or_default();
+    match (
+        timeout_var(raw.dts_timeout, default_timeout),
+        poll_interval_var(raw.dts_poll_interval, default_interval),
+    ) {
+        (Ok(t), Ok(i)) => Ok((t, i)),
+        (t, i) => Err(t.err().into_iter().chain(i.err()).collect()),
+    }
+}
+
+fn timeout_var(value: Option<String>, default: Duration) -> Result<Duration, ConfigError> {
+    duration_var("DTS_TIMEOUT", non_empty(value), default, false)
+}
+
+fn poll_interval_var(value: Option<String>, default: Duration) -> Result<Duration, ConfigError> {
+    let interval = duration_var("DTS_POLL_INTERVAL", non_empty(value), default, true)?;
+    if interval < MIN_POLL_INTERVAL {
+        return Err(ConfigError {
+            variable: "DTS_POLL_INTERVAL",
+            problem: format!(
+                "got {}; expected at least 100ms, to stay far below the API's 20 requests per second",
+                duration::format(interval)
+            ),
+        });
+    }
+    Ok(interval)
 }
 
 fn duration_var(

@@ -5,7 +5,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::api::{ACTION_DESCRIBE_CHECK, CONTENT_TYPE, SERVICE, VERSION_2018};
 use crate::config::{Config, Credentials, DemoMode, Language, parse_endpoint};
@@ -22,18 +22,21 @@ const DEMO_REGION: &str = "ap-guangzhou";
 /// The reference's own failing example, in English.
 pub const DEMO_FAILURE_MESSAGE: &str = "The database table you selected does not exist. Please re-select. [The input parameter table cannot be found in the source instance]";
 
-/// Where the simulated check is, `elapsed` after the first request.
-pub fn simulated_answer(mode: DemoMode, elapsed: Duration) -> serde_json::Value {
-    let secs = elapsed.as_secs_f64();
-    let (status, progress, flag, code, message) = if secs < 1.0 {
-        ("starting", 0, 3, 0, "")
-    } else if secs < 3.0 {
-        ("running", 10 + ((secs - 1.0) / 2.0 * 80.0) as u32, 3, 0, "")
-    } else {
-        match mode {
+/// The poll interval of a demo run unless `DTS_POLL_INTERVAL` says otherwise: the whole check
+/// then plays over about three seconds.
+pub const DEMO_POLL_INTERVAL: Duration = Duration::from_millis(500);
+pub const DEMO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The simulated check's answer to the `poll`-th well-signed request (from 1): starting, then
+/// running 10% to 90%, then finished from the seventh poll on.
+pub fn simulated_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
+    let (status, progress, flag, code, message) = match poll {
+        0 | 1 => ("starting", 0, 3, 0, ""),
+        2..=6 => ("running", 10 + (poll - 2) * 20, 3, 0, ""),
+        _ => match mode {
             DemoMode::Pass => ("finished", 100, 1, 0, "ok"),
             DemoMode::Fail => ("finished", 100, 0, -1, DEMO_FAILURE_MESSAGE),
-        }
+        },
     };
     serde_json::json!({"Response": {
         "Status": status,
@@ -41,7 +44,7 @@ pub fn simulated_answer(mode: DemoMode, elapsed: Duration) -> serde_json::Value 
         "CheckFlag": flag,
         "ErrorCode": code,
         "ErrorMessage": message,
-        "RequestId": format!("demo-{:06}", elapsed.as_millis()),
+        "RequestId": format!("demo-request-{poll}"),
     }})
 }
 
@@ -112,10 +115,9 @@ impl Simulator {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         std::thread::spawn(move || {
-            let mut first_request: Option<Instant> = None;
+            let mut polls = 0;
             for stream in listener.incoming().flatten() {
-                let started = *first_request.get_or_insert_with(Instant::now);
-                let _ = serve(stream, mode, started);
+                let _ = serve(stream, mode, &mut polls);
             }
         });
         Ok(Simulator { endpoint })
@@ -123,7 +125,7 @@ impl Simulator {
 }
 
 /// Answers one request on `stream`, then closes it.
-fn serve(stream: TcpStream, mode: DemoMode, started: Instant) -> io::Result<()> {
+fn serve(stream: TcpStream, mode: DemoMode, polls: &mut u32) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -152,7 +154,10 @@ fn serve(stream: TcpStream, mode: DemoMode, started: Instant) -> io::Result<()> 
             "Error": {"Code": code, "Message": message},
             "RequestId": "demo-rejected",
         }}),
-        None => simulated_answer(mode, started.elapsed()),
+        None => {
+            *polls += 1;
+            simulated_answer(mode, *polls)
+        }
     };
     let text = answer.to_string();
     let mut stream = stream;
@@ -164,8 +169,8 @@ fn serve(stream: TcpStream, mode: DemoMode, started: Instant) -> io::Result<()> 
     stream.flush()
 }
 
-/// The configuration of a demo run: the simulator's endpoint and credentials, fast polling.
-pub fn demo_config(endpoint: &str) -> Config {
+/// The configuration of a demo run: the simulator's endpoint and credentials.
+pub fn demo_config(endpoint: &str, timeout: Duration, poll_interval: Duration) -> Config {
     Config {
         job_id: DEMO_JOB_ID.to_string(),
         credentials: Credentials {
@@ -174,15 +179,20 @@ pub fn demo_config(endpoint: &str) -> Config {
             token: None,
         },
         region: DEMO_REGION.to_string(),
-        timeout: Duration::from_secs(60),
-        poll_interval: Duration::from_millis(500),
+        timeout,
+        poll_interval,
         endpoint: parse_endpoint(endpoint).expect("a loopback endpoint is valid"),
         language: Language::EnUs,
     }
 }
 
-/// Starts the simulator and runs the real gate against it.
-pub fn run<W: Write, E: Write>(mode: DemoMode, reporter: &mut Reporter<W, E>) -> Outcome {
+/// Starts the simulator and runs the real gate against it, with the given timing.
+pub fn run<W: Write, E: Write>(
+    mode: DemoMode,
+    timeout: Duration,
+    poll_interval: Duration,
+    reporter: &mut Reporter<W, E>,
+) -> Outcome {
     let simulator = match Simulator::start(mode) {
         Ok(s) => s,
         Err(e) => {
@@ -205,7 +215,10 @@ pub fn run<W: Write, E: Write>(mode: DemoMode, reporter: &mut Reporter<W, E>) ->
             DemoMode::Fail => "not pass",
         }
     ));
-    gate::run(&demo_config(&simulator.endpoint), reporter)
+    gate::run(
+        &demo_config(&simulator.endpoint, timeout, poll_interval),
+        reporter,
+    )
 }
 
 #[cfg(test)]
@@ -214,7 +227,11 @@ mod tests {
     use crate::api::Target;
 
     fn signed_headers(body: &[u8], timestamp: i64) -> Vec<(String, String)> {
-        let target = Target::from_config(&demo_config("http://127.0.0.1:4000"));
+        let target = Target::from_config(&demo_config(
+            "http://127.0.0.1:4000",
+            DEMO_TIMEOUT,
+            DEMO_POLL_INTERVAL,
+        ));
         target
             .request_headers(ACTION_DESCRIBE_CHECK, VERSION_2018, timestamp, body)
             .into_iter()
@@ -240,14 +257,15 @@ mod tests {
 
     #[test]
     fn plays_starting_running_finished() {
-        let at =
-            |ms| simulated_answer(DemoMode::Fail, Duration::from_millis(ms))["Response"].clone();
-        assert_eq!(at(0)["Status"], "starting");
-        assert_eq!(at(2000)["Status"], "running");
-        assert_eq!(at(2000)["Progress"], "50");
-        assert_eq!(at(3500)["Status"], "finished");
-        assert_eq!(at(3500)["CheckFlag"], 0);
-        let pass = simulated_answer(DemoMode::Pass, Duration::from_secs(4));
+        let at = |poll| simulated_answer(DemoMode::Fail, poll)["Response"].clone();
+        assert_eq!(at(1)["Status"], "starting");
+        assert_eq!(at(2)["Status"], "running");
+        assert_eq!(at(4)["Progress"], "50");
+        assert_eq!(at(6)["Progress"], "90");
+        assert_eq!(at(7)["Status"], "finished");
+        assert_eq!(at(7)["CheckFlag"], 0);
+        assert_eq!(at(7)["ErrorMessage"], DEMO_FAILURE_MESSAGE);
+        let pass = simulated_answer(DemoMode::Pass, 9);
         assert_eq!(pass["Response"]["CheckFlag"], 1);
     }
 }
