@@ -1,0 +1,188 @@
+//! Drives the real `dts-gate` binary as a CI runner would: a cleared environment, the variables
+//! a test names, temporary `GITHUB_OUTPUT`/`GITHUB_STEP_SUMMARY` files, and what it leaves
+//! behind read back with the runner's own rules.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use dts_gate::runner::{WorkflowCommand, commands_in, parse_output_file};
+
+pub const JOB_ID: &str = "dts-1kl0iy0v";
+pub const SECRET_ID: &str = "AKIDintegration0test";
+pub const SECRET_KEY: &str = "integration-secret-key-9f8e7d";
+pub const TOKEN: &str = "integration-session-token-5a4b";
+
+/// What one run of the binary left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub wall: Duration,
+    /// `None` outside GitHub mode.
+    pub outputs: Option<HashMap<String, String>>,
+    pub output_raw: String,
+    pub summary: String,
+}
+
+impl Run {
+    /// The workflow commands the runner would act on, from both streams.
+    pub fn commands(&self) -> Vec<WorkflowCommand> {
+        let mut all = commands_in(&self.stdout);
+        all.extend(commands_in(&self.stderr));
+        all
+    }
+
+    pub fn commands_named(&self, name: &str) -> Vec<WorkflowCommand> {
+        self.commands()
+            .into_iter()
+            .filter(|c| c.name == name)
+            .collect()
+    }
+
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs
+            .as_ref()
+            .expect("GitHub mode")
+            .get(name)
+            .unwrap_or_else(|| panic!("output {name} missing: {:?}", self.outputs))
+    }
+
+    /// Secrets must appear nowhere a person or a runner can read.
+    pub fn assert_no_secrets(&self) {
+        for text in [&self.stdout, &self.stderr, &self.output_raw, &self.summary] {
+            assert!(!text.contains(SECRET_KEY), "secret key leaked:\n{text}");
+            assert!(!text.contains(TOKEN), "token leaked:\n{text}");
+        }
+    }
+}
+
+/// A binary run being set up.
+pub struct Gate {
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    github: bool,
+}
+
+impl Gate {
+    /// The gate against `endpoint` with valid credentials and fast polling, on GitHub.
+    pub fn against(endpoint: &str) -> Gate {
+        Gate::bare()
+            .env("DTS_JOB_ID", JOB_ID)
+            .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
+            .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+            .env("TENCENTCLOUD_REGION", "ap-guangzhou")
+            .env("DTS_ENDPOINT", endpoint)
+            .env("DTS_POLL_INTERVAL", "100ms")
+            .env("DTS_TIMEOUT", "10s")
+    }
+
+    /// No variables at all, on GitHub.
+    pub fn bare() -> Gate {
+        Gate {
+            env: Vec::new(),
+            args: Vec::new(),
+            github: true,
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Gate {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn without(mut self, key: &str) -> Gate {
+        self.env.retain(|(k, _)| k != key);
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Gate {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    /// Not on GitHub: no `GITHUB_ACTIONS`, but the file variables still point somewhere, to
+    /// prove nothing is written there.
+    pub fn outside_github(mut self) -> Gate {
+        self.github = false;
+        self
+    }
+
+    pub fn run(self) -> Run {
+        let dir = temp_dir();
+        let output_file = dir.join("github_output");
+        let summary_file = dir.join("github_step_summary");
+        std::fs::write(&output_file, "").unwrap();
+        std::fs::write(&summary_file, "").unwrap();
+
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dts-gate"));
+        cmd.env_clear()
+            .args(&self.args)
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", &summary_file);
+        if self.github {
+            cmd.env("GITHUB_ACTIONS", "true");
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        let started = Instant::now();
+        let out = cmd.output().expect("the binary runs");
+        let wall = started.elapsed();
+
+        let output_raw = std::fs::read_to_string(&output_file).unwrap();
+        let summary = std::fs::read_to_string(&summary_file).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let outputs = self.github.then(|| {
+            parse_output_file(&output_raw)
+                .unwrap_or_else(|e| panic!("GITHUB_OUTPUT unreadable ({e}):\n{output_raw}"))
+                .into_iter()
+                .collect()
+        });
+        Run {
+            code: out.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+            wall,
+            outputs,
+            output_raw,
+            summary,
+        }
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "dts-gate-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A `DescribeMigrateCheckJob` answer body.
+pub fn answer(status: &str, flag: i64, progress: &str, code: i64, message: &str) -> String {
+    serde_json::json!({"Response": {
+        "Status": status,
+        "CheckFlag": flag,
+        "Progress": progress,
+        "ErrorCode": code,
+        "ErrorMessage": message,
+        "RequestId": format!("req-{status}-{flag}"),
+    }})
+    .to_string()
+}
+
+/// A service error body.
+pub fn service_error(code: &str, message: &str) -> String {
+    serde_json::json!({"Response": {
+        "Error": {"Code": code, "Message": message},
+        "RequestId": "req-error",
+    }})
+    .to_string()
+}
