@@ -178,7 +178,7 @@ finish() {
   set_output path "$bin"
   set_output version "$VERSION"
   set_output source "$how"
-  log "$reported ready at $bin (via $how) in ${SECONDS}s"
+  log "${reported:-$TOOL $VERSION} ready at $bin (via $how) in ${SECONDS}s"
 }
 
 build_from_source() {
