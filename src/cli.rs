@@ -46,8 +46,8 @@ pub const HELP: &str = concat!(
     "dts-gate ",
     env!("CARGO_PKG_VERSION"),
     r#"
-Wait for a Tencent Cloud DTS migration check (DescribeMigrateCheckJob, API 2018-03-30) and exit
-non-zero unless it passed.
+Wait for a Tencent Cloud DTS migration check (DescribeMigrateCheckJob, API 2018-03-30, or
+DescribeMigrationCheckJob, API 2021-12-06) and exit non-zero unless it passed.
 
 USAGE:
     dts-gate                 gate the job named by the environment (below)
@@ -65,17 +65,19 @@ ENVIRONMENT:
     DTS_POLL_INTERVAL           5s        between polls, same syntax plus ms; at least 100ms
     DTS_ENDPOINT                derived   https://host[:port] or a bare host (http:// only for loopback)
     DTS_LANGUAGE                en-US     language of the service's messages: en-US or zh-CN
+    DTS_API_VERSION             2018-03-30  or 2021-12-06 for jobs created in the current DTS console
     DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail
     HTTPS_PROXY, NO_PROXY                 honoured
 
 OUTPUTS (GitHub Actions, GITHUB_OUTPUT, in every outcome):
     passed, result (passed | not-passed | timed-out | error), status, check-flag, progress,
-    error-code, error-message, request-id, polls, elapsed-seconds
+    error-code, error-message, request-id, polls, elapsed-seconds, failed-steps, warning-steps
     Also ::error/::warning annotations and a job summary (GITHUB_STEP_SUMMARY).
 
 EXIT CODES:
     0  the check finished and passed (Status finished, CheckFlag 1)
-    1  the check finished and did not pass (CheckFlag 0 not passed, 3 not checked)
+    1  the check finished and did not pass (CheckFlag 0 not passed, 3 not checked; checkNotPass;
+       or the 2021 check task failed)
     2  invalid configuration; nothing was sent
     3  service or transport error (permanent API error, or no valid answer before the deadline)
     4  timed out while the check was still running

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::api::ApiVersion;
 use crate::duration;
 
 /// The public hosts; a Finance region must use its own regional host (the zones are isolated).
@@ -29,6 +30,7 @@ struct RawConfig {
     dts_poll_interval: Option<String>,
     dts_endpoint: Option<String>,
     dts_language: Option<String>,
+    dts_api_version: Option<String>,
 }
 
 /// The runner's variables: where GitHub wants outputs and the summary.
@@ -109,6 +111,7 @@ pub struct Config {
     pub poll_interval: Duration,
     pub endpoint: Endpoint,
     pub language: Language,
+    pub api_version: ApiVersion,
 }
 
 /// Where the runner wants results. `None` outside GitHub Actions: then no workflow commands
@@ -223,6 +226,7 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         DEFAULT_POLL_INTERVAL,
     ));
     let language = check.keep(language(non_empty(raw.dts_language)));
+    let api_version = check.keep(api_version(raw.dts_api_version));
     let endpoint = match non_empty(raw.dts_endpoint) {
         Some(text) => check.keep(parse_endpoint(&text)),
         None => region.as_deref().map(default_endpoint),
@@ -238,6 +242,7 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         poll_interval,
         endpoint,
         language,
+        api_version,
     ) {
         (
             Some(job_id),
@@ -249,6 +254,7 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
             Some(poll_interval),
             Some(endpoint),
             Some(language),
+            Some(api_version),
         ) if errors.is_empty() => Ok(Config {
             job_id,
             credentials: Credentials {
@@ -261,6 +267,7 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
             poll_interval,
             endpoint,
             language,
+            api_version,
         }),
         _ => Err(errors),
     }
@@ -378,29 +385,57 @@ fn region(value: Option<String>) -> Result<String, ConfigError> {
     }
 }
 
-/// The timing variables alone, for the demo, which needs nothing else.
+/// The variables a demo run honours; it needs no credentials, job or region.
 #[derive(Deserialize, Default)]
-struct RawTiming {
+struct RawDemo {
     dts_timeout: Option<String>,
     dts_poll_interval: Option<String>,
+    dts_api_version: Option<String>,
 }
 
-/// Reads `DTS_TIMEOUT` and `DTS_POLL_INTERVAL` with the given defaults.
-pub fn timing_from_vars<I>(
+/// What a demo run may be told: how fast to poll, how long to wait, which API to play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSettings {
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub api_version: ApiVersion,
+}
+
+/// Reads `DTS_TIMEOUT`, `DTS_POLL_INTERVAL` (with the demo's own defaults) and `DTS_API_VERSION`.
+pub fn demo_settings_from_vars<I>(
     vars: I,
     default_timeout: Duration,
     default_interval: Duration,
-) -> Result<(Duration, Duration), Vec<ConfigError>>
+) -> Result<DemoSettings, Vec<ConfigError>>
 where
     I: IntoIterator<Item = (String, String)>,
 {
-    let raw: RawTiming = envy::from_iter(vars).unwrap_or_default();
-    match (
-        timeout_var(raw.dts_timeout, default_timeout),
-        poll_interval_var(raw.dts_poll_interval, default_interval),
-    ) {
-        (Ok(t), Ok(i)) => Ok((t, i)),
-        (t, i) => Err(t.err().into_iter().chain(i.err()).collect()),
+    let raw: RawDemo = envy::from_iter(vars).unwrap_or_default();
+    let mut errors = Vec::new();
+    let mut check = Collector(&mut errors);
+    let timeout = check.keep(timeout_var(raw.dts_timeout, default_timeout));
+    let poll_interval = check.keep(poll_interval_var(raw.dts_poll_interval, default_interval));
+    let api_version = check.keep(api_version(raw.dts_api_version));
+    match (timeout, poll_interval, api_version) {
+        (Some(timeout), Some(poll_interval), Some(api_version)) => Ok(DemoSettings {
+            timeout,
+            poll_interval,
+            api_version,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn api_version(value: Option<String>) -> Result<ApiVersion, ConfigError> {
+    match non_empty(value) {
+        None => Ok(ApiVersion::V2018),
+        Some(text) => ApiVersion::parse(&text).ok_or_else(|| ConfigError {
+            variable: "DTS_API_VERSION",
+            problem: format!(
+                "got {}; expected `2018-03-30` (DescribeMigrateCheckJob, the default) or `2021-12-06` (DescribeMigrationCheckJob, for jobs created in the current DTS console)",
+                quote(&text)
+            ),
+        }),
     }
 }
 
@@ -608,6 +643,39 @@ mod tests {
         assert_eq!(c.endpoint.url, "https://dts.tencentcloudapi.com/");
         assert_eq!(c.endpoint.host, "dts.tencentcloudapi.com");
         assert_eq!(c.credentials.token, None);
+        assert_eq!(c.api_version, ApiVersion::V2018);
+    }
+
+    #[test]
+    fn api_version_selects_the_2021_api() {
+        let c = Config::from_vars(with(&[("DTS_API_VERSION", "2021-12-06")])).unwrap();
+        assert_eq!(c.api_version, ApiVersion::V2021);
+        let errs = errors_of(with(&[("DTS_API_VERSION", "2021")]));
+        assert_eq!(errs[0].variable, "DTS_API_VERSION");
+        assert!(errs[0].to_string().contains("`2021-12-06`"));
+    }
+
+    #[test]
+    fn demo_settings() {
+        let d = demo_settings_from_vars(
+            vars(&[
+                ("DTS_API_VERSION", "2021-12-06"),
+                ("DTS_POLL_INTERVAL", "100ms"),
+            ]),
+            Duration::from_secs(60),
+            Duration::from_millis(500),
+        )
+        .unwrap();
+        assert_eq!(d.api_version, ApiVersion::V2021);
+        assert_eq!(d.poll_interval, Duration::from_millis(100));
+        assert_eq!(d.timeout, Duration::from_secs(60));
+        let errs = demo_settings_from_vars(
+            vars(&[("DTS_API_VERSION", "x"), ("DTS_TIMEOUT", "y")]),
+            Duration::from_secs(60),
+            Duration::from_millis(500),
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 2);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::api::Client;
+use crate::api::{ApiVersion, Client};
 use crate::config::{Config, ConfigError};
 use crate::duration;
 use crate::outcome::Outcome;
@@ -50,9 +50,10 @@ pub fn unix_now() -> i64 {
 /// Waits for the check of `config.job_id` and reports the result.
 pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -> Outcome {
     reporter.info(&format!(
-        "dts-gate {}: waiting for the DTS check of {} (region {}, endpoint {}; timeout {}, polling every {})",
+        "dts-gate {}: waiting for the DTS check of {} (API {}, region {}, endpoint {}; timeout {}, polling every {})",
         env!("CARGO_PKG_VERSION"),
         config.job_id,
+        config.api_version.as_str(),
         config.region,
         config.endpoint.host,
         duration::format(config.timeout),
@@ -66,7 +67,7 @@ pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -
         jitter_seed: report::os_random() as u64,
     };
     let waited = poll::wait(
-        |budget| client.describe_migrate_check_job(&config.job_id, unix_now(), budget),
+        |budget| client.describe_check(config.api_version, &config.job_id, unix_now(), budget),
         &clock,
         &mut ThreadSleeper,
         schedule,
@@ -75,6 +76,7 @@ pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -
     reporter.finish(&RunSummary {
         job_id: &config.job_id,
         region: &config.region,
+        api: config.api_version,
         timeout: config.timeout,
         outcome: &waited.outcome,
         polls: waited.polls,
@@ -92,6 +94,7 @@ pub fn reject<W: Write, E: Write>(
     reporter.finish(&RunSummary {
         job_id: "",
         region: "",
+        api: ApiVersion::V2018,
         timeout: Duration::ZERO,
         outcome: &outcome,
         polls: 0,

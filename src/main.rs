@@ -49,12 +49,14 @@ fn main() -> ExitCode {
     };
     let outcome = match demo_mode {
         Err(error) => gate::reject(vec![error], &mut reporter),
-        Ok(Some(mode)) => {
-            match config::timing_from_vars(vars, demo::DEMO_TIMEOUT, demo::DEMO_POLL_INTERVAL) {
-                Ok((timeout, interval)) => demo::run(mode, timeout, interval, &mut reporter),
-                Err(errors) => gate::reject(errors, &mut reporter),
-            }
-        }
+        Ok(Some(mode)) => match config::demo_settings_from_vars(
+            vars,
+            demo::DEMO_TIMEOUT,
+            demo::DEMO_POLL_INTERVAL,
+        ) {
+            Ok(settings) => demo::run(mode, settings, &mut reporter),
+            Err(errors) => gate::reject(errors, &mut reporter),
+        },
         Ok(None) => match Config::from_vars(vars) {
             Ok(config) => gate::run(&config, &mut reporter),
             Err(errors) => gate::reject(errors, &mut reporter),

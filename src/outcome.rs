@@ -1,11 +1,8 @@
 //! The verdict: what an answer means, how a run ended, and which exit code that is.
 //! Pure and small on purpose: this is the part that must never let a bad migration through.
 
-use crate::api::{ApiError, CheckAnswer};
+use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckFlag};
 use crate::config::ConfigError;
-
-/// The `Status` values the 2018-03-30 API documents.
-pub const KNOWN_STATUSES: [&str; 4] = ["unavailable", "starting", "running", "finished"];
 
 /// What one answer means for the wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,25 +12,45 @@ pub enum Decision {
     NotPassed,
 }
 
-/// Pass only on `Status` `finished` with `CheckFlag` `1`. Any other flag of a finished check,
-/// documented (`0` not passed, `3` not checked) or not, is a failure.
+/// 2018-03-30: pass only on `Status` `finished` with `CheckFlag` `1`; any other flag of a
+/// finished check, documented (`0` not passed, `3` not checked) or not, is a failure.
+///
+/// 2021-12-06: pass only on `Status` `success` with `CheckFlag` `checkPass`. `checkNotPass`
+/// fails; `Status` `failed` (the check task itself failed to run) fails; `success` with any
+/// other flag fails. `notStarted` and `running` keep polling.
 pub fn decide(answer: &CheckAnswer) -> Decision {
-    match (answer.status.as_str(), answer.check_flag) {
-        ("finished", Some(1)) => Decision::Passed,
-        ("finished", _) => Decision::NotPassed,
-        _ => Decision::KeepPolling,
+    let flag = answer.check_flag.as_ref();
+    match answer.api {
+        ApiVersion::V2018 => match (answer.status.as_str(), flag) {
+            ("finished", Some(CheckFlag::Code(1))) => Decision::Passed,
+            ("finished", _) => Decision::NotPassed,
+            _ => Decision::KeepPolling,
+        },
+        ApiVersion::V2021 => match (answer.status.as_str(), flag) {
+            ("success", Some(CheckFlag::Name(name))) if name == "checkPass" => Decision::Passed,
+            ("success" | "failed", _) => Decision::NotPassed,
+            (_, Some(CheckFlag::Name(name))) if name == "checkNotPass" => Decision::NotPassed,
+            _ => Decision::KeepPolling,
+        },
     }
 }
 
 /// The meaning of a `CheckFlag`, as the service and its SDKs define it (not the English
-/// reference, which has 0 and 1 swapped).
-pub fn check_flag_meaning(flag: i64) -> &'static str {
+/// 2018 reference, which has 0 and 1 swapped).
+pub fn check_flag_meaning(flag: &CheckFlag) -> &'static str {
     match flag {
-        1 => "passed",
-        0 => "not passed",
-        3 => "not checked",
+        CheckFlag::Code(1) => "passed",
+        CheckFlag::Code(0) => "not passed",
+        CheckFlag::Code(3) => "not checked",
+        CheckFlag::Name(name) if name == "checkPass" => "passed",
+        CheckFlag::Name(name) if name == "checkNotPass" => "not passed",
         _ => "undocumented value",
     }
+}
+
+/// The 2021 check task itself failed to run: no verdict on the job, but not a pass either.
+pub fn is_task_failure(answer: &CheckAnswer) -> bool {
+    answer.api == ApiVersion::V2021 && answer.status == "failed"
 }
 
 /// How a run of the gate ended.
@@ -100,14 +117,70 @@ mod tests {
 
     fn answer(status: &str, flag: Option<i64>) -> CheckAnswer {
         CheckAnswer {
+            api: ApiVersion::V2018,
             status: status.into(),
-            check_flag: flag,
+            check_flag: flag.map(CheckFlag::Code),
             progress: None,
             error_code: None,
             error_message: String::new(),
             request_id: "r".into(),
             deprecated_warning: None,
+            steps: Vec::new(),
         }
+    }
+
+    fn answer_2021(status: &str, flag: Option<&str>) -> CheckAnswer {
+        CheckAnswer {
+            api: ApiVersion::V2021,
+            check_flag: flag.map(|f| CheckFlag::Name(f.into())),
+            ..answer(status, None)
+        }
+    }
+
+    #[test]
+    fn only_success_with_check_pass_passes_in_2021() {
+        assert_eq!(
+            decide(&answer_2021("success", Some("checkPass"))),
+            Decision::Passed
+        );
+        for (status, flag) in [
+            ("success", Some("checkNotPass")),
+            ("success", None),
+            ("success", Some("checkpass")),
+            ("success", Some("1")),
+            ("failed", Some("checkPass")),
+            ("failed", None),
+            ("running", Some("checkNotPass")),
+            ("notStarted", Some("checkNotPass")),
+        ] {
+            assert_eq!(
+                decide(&answer_2021(status, flag)),
+                Decision::NotPassed,
+                "{status} {flag:?}"
+            );
+        }
+        for (status, flag) in [
+            ("running", None),
+            ("notStarted", None),
+            ("running", Some("checkPass")),
+            ("finished", Some("checkPass")),
+            ("paused", None),
+        ] {
+            assert_eq!(
+                decide(&answer_2021(status, flag)),
+                Decision::KeepPolling,
+                "{status} {flag:?}"
+            );
+        }
+        // A 2018-style answer never passes as 2021, and the other way round.
+        let mut crossed = answer("finished", Some(1));
+        crossed.api = ApiVersion::V2021;
+        assert_ne!(decide(&crossed), Decision::Passed);
+        let mut crossed = answer_2021("success", Some("checkPass"));
+        crossed.api = ApiVersion::V2018;
+        assert_ne!(decide(&crossed), Decision::Passed);
+        assert!(is_task_failure(&answer_2021("failed", None)));
+        assert!(!is_task_failure(&answer("failed", None)));
     }
 
     #[test]
@@ -131,10 +204,17 @@ mod tests {
 
     #[test]
     fn flag_meanings_follow_the_service() {
-        assert_eq!(check_flag_meaning(1), "passed");
-        assert_eq!(check_flag_meaning(0), "not passed");
-        assert_eq!(check_flag_meaning(3), "not checked");
-        assert_eq!(check_flag_meaning(2), "undocumented value");
+        assert_eq!(check_flag_meaning(&CheckFlag::Code(1)), "passed");
+        assert_eq!(check_flag_meaning(&CheckFlag::Code(0)), "not passed");
+        assert_eq!(check_flag_meaning(&CheckFlag::Code(3)), "not checked");
+        assert_eq!(
+            check_flag_meaning(&CheckFlag::Code(2)),
+            "undocumented value"
+        );
+        let name = |n: &str| CheckFlag::Name(n.into());
+        assert_eq!(check_flag_meaning(&name("checkPass")), "passed");
+        assert_eq!(check_flag_meaning(&name("checkNotPass")), "not passed");
+        assert_eq!(check_flag_meaning(&name("1")), "undocumented value");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::api::{ApiError, CheckAnswer, MAX_REQUEST_TIME};
-use crate::outcome::{Decision, KNOWN_STATUSES, Outcome, decide};
+use crate::outcome::{Decision, Outcome, decide};
 
 /// How long the last request may run past the deadline; the gate ends by then.
 pub const FINAL_POLL_GRACE: Duration = Duration::from_secs(2);
@@ -117,7 +117,10 @@ where
                         message: text.clone(),
                     });
                 }
-                if !KNOWN_STATUSES.contains(&answer.status.as_str())
+                if !answer
+                    .api
+                    .known_statuses()
+                    .contains(&answer.status.as_str())
                     && warned_statuses.insert(answer.status.clone())
                 {
                     observe(Event::Warning {
@@ -128,14 +131,15 @@ where
                         ),
                     });
                 }
-                if answer.status == "unavailable" {
+                if answer.status == answer.api.not_started_status() {
                     let since = *unavailable_since.get_or_insert(elapsed);
                     if !warned_unavailable && elapsed - since >= UNAVAILABLE_WARNING_AFTER {
                         warned_unavailable = true;
                         observe(Event::Warning {
                             title: "No DTS check yet",
                             message: format!(
-                                "the check has been `unavailable` for {}s: no check may have been created for this job; run CreateMigrateCheckJob first",
+                                "the check has been `{}` for {}s: no check may have been created for this job; run CreateMigrateCheckJob first",
+                                answer.status,
                                 (elapsed - since).as_secs()
                             ),
                         });
@@ -232,8 +236,10 @@ mod tests {
 
     fn answer(status: &str, flag: Option<i64>) -> CheckAnswer {
         CheckAnswer {
+            api: crate::api::ApiVersion::V2018,
+            steps: Vec::new(),
             status: status.into(),
-            check_flag: flag,
+            check_flag: flag.map(crate::api::CheckFlag::Code),
             progress: Some("50".into()),
             error_code: Some(0),
             error_message: String::new(),
