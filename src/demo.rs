@@ -250,7 +250,7 @@ fn serve(stream: TcpStream, api: ApiVersion, mode: DemoMode, polls: &mut u32) ->
 /// The configuration of a demo run: the simulator's endpoint and credentials.
 pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
     Config {
-        job_id: DEMO_JOB_ID.to_string(),
+        job_ids: vec![DEMO_JOB_ID.to_string()],
         credentials: Credentials {
             secret_id: DEMO_SECRET_ID.to_string(),
             secret_key: DEMO_SECRET_KEY.to_string(),
@@ -262,6 +262,9 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         endpoint: parse_endpoint(endpoint).expect("a loopback endpoint is valid"),
         language: Language::EnUs,
         api_version: settings.api_version,
+        create_check: false,
+        create_grace: Duration::ZERO,
+        start_migration: false,
     }
 }
 

@@ -53,12 +53,12 @@ pub fn is_task_failure(answer: &CheckAnswer) -> bool {
     answer.api == ApiVersion::V2021 && answer.status == "failed"
 }
 
-/// How a run of the gate ended.
+/// How the wait for one job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum JobOutcome {
     /// The service reported a finished check that passed.
     Passed(CheckAnswer),
-    /// The service reported a finished check that did not pass.
+    /// The service reported a finished check that did not pass (or a 2021 check task failed).
     NotPassed(CheckAnswer),
     /// The deadline passed while the check was still going (`last` is its last answer).
     TimedOut {
@@ -70,44 +70,152 @@ pub enum Outcome {
         error: ApiError,
         last: Option<CheckAnswer>,
     },
-    /// The configuration is invalid; nothing was sent.
-    InvalidConfig(Vec<ConfigError>),
 }
 
-/// The process exit code of each outcome; GitHub only sees zero or not, scripts see why.
-pub fn exit_code(outcome: &Outcome) -> u8 {
-    match outcome {
-        Outcome::Passed(_) => 0,
-        Outcome::NotPassed(_) => 1,
-        Outcome::InvalidConfig(_) => 2,
-        Outcome::Failed { .. } => 3,
-        Outcome::TimedOut { .. } => 4,
-    }
-}
-
-impl Outcome {
-    /// The `result` output.
+impl JobOutcome {
+    /// The `result` output of this job.
     pub fn result(&self) -> &'static str {
         match self {
-            Outcome::Passed(_) => "passed",
-            Outcome::NotPassed(_) => "not-passed",
-            Outcome::TimedOut { .. } => "timed-out",
-            Outcome::Failed { .. } | Outcome::InvalidConfig(_) => "error",
+            JobOutcome::Passed(_) => "passed",
+            JobOutcome::NotPassed(_) => "not-passed",
+            JobOutcome::TimedOut { .. } => "timed-out",
+            JobOutcome::Failed { .. } => "error",
         }
-    }
-
-    pub fn passed(&self) -> bool {
-        matches!(self, Outcome::Passed(_))
     }
 
     /// The last check answer the service gave, if any.
     pub fn last_answer(&self) -> Option<&CheckAnswer> {
         match self {
-            Outcome::Passed(a) | Outcome::NotPassed(a) => Some(a),
-            Outcome::TimedOut { last, .. } => Some(last),
-            Outcome::Failed { last, .. } => last.as_ref(),
-            Outcome::InvalidConfig(_) => None,
+            JobOutcome::Passed(a) | JobOutcome::NotPassed(a) => Some(a),
+            JobOutcome::TimedOut { last, .. } => Some(last),
+            JobOutcome::Failed { last, .. } => last.as_ref(),
         }
+    }
+}
+
+/// What became of a job's `StartMigrateJob`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// Starting was not asked for (`DTS_START_MIGRATION` unset).
+    NotRequested,
+    /// Asked for, but not every job passed, so nothing was started.
+    Withheld,
+    Started {
+        request_id: String,
+    },
+    /// The service refused, or the call failed (the start may then be unknown).
+    Refused(ApiError),
+}
+
+/// One job's whole story: its check, the requests it took, and its start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    pub job_id: String,
+    pub outcome: JobOutcome,
+    pub polls: u32,
+    pub start: Start,
+}
+
+/// Outcomes ranked for the aggregate: an error outranks a timeout, which outranks a check that
+/// did not pass, which outranks a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Passed,
+    NotPassed,
+    TimedOut,
+    Error,
+}
+
+impl JobReport {
+    pub fn severity(&self) -> Severity {
+        match (&self.outcome, &self.start) {
+            (_, Start::Refused(_)) | (JobOutcome::Failed { .. }, _) => Severity::Error,
+            (JobOutcome::TimedOut { .. }, _) => Severity::TimedOut,
+            (JobOutcome::NotPassed(_), _) => Severity::NotPassed,
+            (JobOutcome::Passed(_), _) => Severity::Passed,
+        }
+    }
+
+    /// The `result` of this job, a refused start counting as an error.
+    pub fn result(&self) -> &'static str {
+        match self.start {
+            Start::Refused(_) => "error",
+            _ => self.outcome.result(),
+        }
+    }
+}
+
+/// How a run of the gate ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every job was waited for; one report each, in the order given.
+    Jobs(Vec<JobReport>),
+    /// The configuration is invalid; nothing was sent.
+    InvalidConfig(Vec<ConfigError>),
+}
+
+/// The process exit code: the most severe outcome over all jobs. GitHub only sees zero or
+/// not; scripts see why.
+pub fn exit_code(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::InvalidConfig(_) => 2,
+        Outcome::Jobs(_) => match outcome.severity() {
+            Severity::Passed => 0,
+            Severity::NotPassed => 1,
+            Severity::Error => 3,
+            Severity::TimedOut => 4,
+        },
+    }
+}
+
+impl Outcome {
+    pub fn jobs(&self) -> &[JobReport] {
+        match self {
+            Outcome::Jobs(jobs) => jobs,
+            Outcome::InvalidConfig(_) => &[],
+        }
+    }
+
+    /// The most severe outcome; an empty list of jobs is an error, never a pass.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Outcome::InvalidConfig(_) => Severity::Error,
+            Outcome::Jobs(jobs) => jobs
+                .iter()
+                .map(JobReport::severity)
+                .max()
+                .unwrap_or(Severity::Error),
+        }
+    }
+
+    /// The aggregate `result` output.
+    pub fn result(&self) -> &'static str {
+        match self.severity() {
+            Severity::Passed => "passed",
+            Severity::NotPassed => "not-passed",
+            Severity::TimedOut => "timed-out",
+            Severity::Error => "error",
+        }
+    }
+
+    /// True only when every job's check passed (and there was at least one).
+    pub fn passed(&self) -> bool {
+        !self.jobs().is_empty() && self.severity() == Severity::Passed
+    }
+
+    /// The job the scalar outputs describe: the first with the most severe outcome.
+    pub fn deciding_job(&self) -> Option<&JobReport> {
+        let worst = self.severity();
+        self.jobs().iter().find(|j| j.severity() == worst)
+    }
+
+    /// True only when every job's migration was started.
+    pub fn migration_started(&self) -> bool {
+        !self.jobs().is_empty()
+            && self
+                .jobs()
+                .iter()
+                .all(|j| matches!(j.start, Start::Started { .. }))
     }
 }
 
@@ -217,21 +325,29 @@ mod tests {
         assert_eq!(check_flag_meaning(&name("1")), "undocumented value");
     }
 
+    fn report(outcome: JobOutcome, start: Start) -> JobReport {
+        JobReport {
+            job_id: "dts-1".into(),
+            outcome,
+            polls: 1,
+            start,
+        }
+    }
+
     #[test]
-    fn exit_codes_and_results() {
+    fn exit_codes_and_results_of_one_job() {
         let err = ApiError::Transport {
             detail: "refused".into(),
         };
         let cases = [
-            (Outcome::Passed(answer("finished", Some(1))), 0, "passed"),
+            (JobOutcome::Passed(answer("finished", Some(1))), 0, "passed"),
             (
-                Outcome::NotPassed(answer("finished", Some(0))),
+                JobOutcome::NotPassed(answer("finished", Some(0))),
                 1,
                 "not-passed",
             ),
-            (Outcome::InvalidConfig(vec![]), 2, "error"),
             (
-                Outcome::Failed {
+                JobOutcome::Failed {
                     error: err.clone(),
                     last: None,
                 },
@@ -239,7 +355,7 @@ mod tests {
                 "error",
             ),
             (
-                Outcome::TimedOut {
+                JobOutcome::TimedOut {
                     last: answer("running", Some(3)),
                     last_error: Some(err),
                 },
@@ -247,10 +363,92 @@ mod tests {
                 "timed-out",
             ),
         ];
-        for (outcome, code, result) in cases {
+        for (job, code, result) in cases {
+            let outcome = Outcome::Jobs(vec![report(job, Start::NotRequested)]);
             assert_eq!(exit_code(&outcome), code, "{outcome:?}");
             assert_eq!(outcome.result(), result);
             assert_eq!(outcome.passed(), code == 0);
         }
+        assert_eq!(exit_code(&Outcome::InvalidConfig(vec![])), 2);
+        // No job at all is never a pass.
+        assert_eq!(exit_code(&Outcome::Jobs(vec![])), 3);
+        assert!(!Outcome::Jobs(vec![]).passed());
+    }
+
+    #[test]
+    fn the_most_severe_job_decides() {
+        let pass = || {
+            report(
+                JobOutcome::Passed(answer("finished", Some(1))),
+                Start::NotRequested,
+            )
+        };
+        let fail = || {
+            report(
+                JobOutcome::NotPassed(answer("finished", Some(0))),
+                Start::NotRequested,
+            )
+        };
+        let timeout = || {
+            report(
+                JobOutcome::TimedOut {
+                    last: answer("running", None),
+                    last_error: None,
+                },
+                Start::NotRequested,
+            )
+        };
+        let error = || {
+            report(
+                JobOutcome::Failed {
+                    error: ApiError::Transport { detail: "x".into() },
+                    last: None,
+                },
+                Start::NotRequested,
+            )
+        };
+        let cases = [
+            (vec![pass(), pass()], 0),
+            (vec![pass(), fail(), pass()], 1),
+            (vec![fail(), timeout()], 4),
+            (vec![timeout(), error(), fail()], 3),
+            (vec![error(), pass()], 3),
+        ];
+        for (jobs, code) in cases {
+            assert_eq!(exit_code(&Outcome::Jobs(jobs.clone())), code, "{jobs:?}");
+        }
+        let outcome = Outcome::Jobs(vec![pass(), fail(), timeout(), fail()]);
+        assert_eq!(
+            outcome.deciding_job().unwrap().outcome.result(),
+            "timed-out"
+        );
+    }
+
+    #[test]
+    fn a_refused_start_is_an_error_and_stops_migration_started() {
+        let passed = JobOutcome::Passed(answer("finished", Some(1)));
+        let started = report(
+            passed.clone(),
+            Start::Started {
+                request_id: "r".into(),
+            },
+        );
+        let refused = report(
+            passed,
+            Start::Refused(ApiError::Service {
+                code: "FailedOperation.StatusInConflict".into(),
+                message: "job status conflict".into(),
+                request_id: "r2".into(),
+            }),
+        );
+        let all_started = Outcome::Jobs(vec![started.clone(), started.clone()]);
+        assert_eq!(exit_code(&all_started), 0);
+        assert!(all_started.migration_started());
+        let partly = Outcome::Jobs(vec![started, refused]);
+        assert_eq!(exit_code(&partly), 3);
+        assert_eq!(partly.result(), "error");
+        assert!(!partly.passed());
+        assert!(!partly.migration_started());
+        assert_eq!(partly.deciding_job().unwrap().result(), "error");
     }
 }

@@ -256,7 +256,7 @@ fn names_reasons_and_logs_cannot_inject() {
     assert!(commands[0].data.contains(hostile));
     assert_eq!(run.output("passed"), "false");
     assert_eq!(run.output("failed-steps"), hostile);
-    assert_eq!(run.outputs.as_ref().unwrap().len(), 12);
+    assert_eq!(run.outputs.as_ref().unwrap().len(), 14);
     let outside = gate(&server).outside_github().run();
     assert!(outside.commands().is_empty(), "{outside:?}");
 }

@@ -68,6 +68,16 @@ impl ApiVersion {
         }
     }
 
+    /// The action that creates (re-runs) a job's check.
+    pub fn create_check_action(self) -> &'static str {
+        "CreateMigrateCheckJob"
+    }
+
+    /// The action that starts a migration whose check passed.
+    pub fn start_action(self) -> &'static str {
+        "StartMigrateJob"
+    }
+
     /// The status of a job that has no check (yet).
     pub fn not_started_status(self) -> &'static str {
         match self {
@@ -396,6 +406,11 @@ pub fn parse_check_answer(
     }
 }
 
+/// Decodes the answer to an action that returns nothing but its `RequestId` (create, start).
+pub fn parse_acknowledgement(http_status: u16, body: &[u8]) -> Result<String, ApiError> {
+    parse_envelope(http_status, body).map(|envelope| envelope.request_id)
+}
+
 /// `{"Response": {...}}` with its `Error` (if any) already turned into an `ApiError`.
 pub(crate) struct Envelope {
     pub(crate) fields: serde_json::Map<String, Value>,
@@ -550,6 +565,42 @@ impl Client {
             budget,
         )?;
         parse_check_answer(api, status, &body)
+    }
+
+    /// Creates a fresh check of `job_id` (`CreateMigrateCheckJob`); returns its `RequestId`.
+    pub fn create_check(
+        &self,
+        api: ApiVersion,
+        job_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let (status, body) = self.call(
+            api.create_check_action(),
+            api.as_str(),
+            &job_body(job_id),
+            timestamp,
+            budget,
+        )?;
+        parse_acknowledgement(status, &body)
+    }
+
+    /// Starts the migration of `job_id` (`StartMigrateJob`); returns its `RequestId`.
+    pub fn start_migration(
+        &self,
+        api: ApiVersion,
+        job_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let (status, body) = self.call(
+            api.start_action(),
+            api.as_str(),
+            &job_body(job_id),
+            timestamp,
+            budget,
+        )?;
+        parse_acknowledgement(status, &body)
     }
 
     fn call(

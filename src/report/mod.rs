@@ -5,14 +5,14 @@
 mod render;
 mod text;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::time::Duration;
 
 pub use render::{
     Level, MAX_ANNOTATIONS_PER_KIND, MAX_SUMMARY_BYTES, Notice, RunSummary, answer_line,
-    cap_annotations, notices, outputs, step_line, summary_markdown, verdict,
+    cap_annotations, job_verdict, notices, outputs, step_line, summary_markdown, verdict,
 };
 pub use text::{
     escape_data, escape_property, fresh_delimiter, markdown_link, markdown_text, os_random,
@@ -21,7 +21,6 @@ pub use text::{
 
 use crate::config::GithubRunner;
 use crate::duration;
-use crate::outcome::Outcome;
 use crate::poll::Event;
 
 /// The runner truncates annotations at 4096 characters; stay under it and say so.
@@ -45,8 +44,10 @@ pub struct Reporter<W: Write, E: Write> {
     github: Option<GithubRunner>,
     out: W,
     err: E,
-    last_logged: Option<(String, Option<String>, Duration)>,
-    steps_logged: HashSet<(usize, String)>,
+    /// Prefix progress lines with the job id (several jobs).
+    label_jobs: bool,
+    last_logged: HashMap<String, (String, Option<String>, Duration)>,
+    steps_logged: HashSet<(String, usize, String)>,
 }
 
 impl<W: Write, E: Write> Reporter<W, E> {
@@ -56,8 +57,22 @@ impl<W: Write, E: Write> Reporter<W, E> {
             github,
             out,
             err,
-            last_logged: None,
+            label_jobs: false,
+            last_logged: HashMap::new(),
             steps_logged: HashSet::new(),
+        }
+    }
+
+    /// With several jobs, every progress line names its job.
+    pub fn label_jobs(&mut self, on: bool) {
+        self.label_jobs = on;
+    }
+
+    fn labelled(&self, job: &str, line: String) -> String {
+        if self.label_jobs {
+            format!("{job}: {line}")
+        } else {
+            line
         }
     }
 
@@ -105,34 +120,48 @@ impl<W: Write, E: Write> Reporter<W, E> {
     pub fn event(&mut self, event: &Event) {
         match event {
             Event::Answer {
-                answer, elapsed, ..
+                job,
+                answer,
+                elapsed,
+                ..
             } => {
                 let key = (answer.status.clone(), answer.progress.clone());
-                let changed = self.last_logged.as_ref().is_none_or(|(s, p, at)| {
+                let changed = self.last_logged.get(*job).is_none_or(|(s, p, at)| {
                     (s, p) != (&key.0, &key.1) || *elapsed >= *at + HEARTBEAT
                 });
                 if changed {
-                    self.info(&answer_line(answer, *elapsed));
-                    self.last_logged = Some((key.0, key.1, *elapsed));
+                    let line = self.labelled(job, answer_line(answer, *elapsed));
+                    self.info(&line);
+                    self.last_logged
+                        .insert(job.to_string(), (key.0, key.1, *elapsed));
                 }
                 let total = answer.steps.len();
                 for (i, step) in answer.steps.iter().enumerate() {
-                    if step.is_finished() && self.steps_logged.insert((i, step.step_id.clone())) {
-                        self.info(&step_line(step, i, total));
+                    if step.is_finished()
+                        && self
+                            .steps_logged
+                            .insert((job.to_string(), i, step.step_id.clone()))
+                    {
+                        let line = self.labelled(job, step_line(step, i, total));
+                        self.info(&line);
                     }
                 }
             }
             Event::Retrying {
+                job,
                 error,
                 attempt,
                 delay,
                 elapsed,
             } => {
-                let line = format!(
-                    "[{:>7.1}s] attempt {attempt} failed ({}), retrying in {}",
-                    elapsed.as_secs_f64(),
-                    sanitize(&error.to_string()),
-                    duration::format(*delay)
+                let line = self.labelled(
+                    job,
+                    format!(
+                        "[{:>7.1}s] attempt {attempt} failed ({}), retrying in {}",
+                        elapsed.as_secs_f64(),
+                        sanitize(&error.to_string()),
+                        duration::format(*delay)
+                    ),
                 );
                 if self.on_github() {
                     self.info(&line);
@@ -140,21 +169,56 @@ impl<W: Write, E: Write> Reporter<W, E> {
                     let _ = writeln!(self.err, "{line}");
                 }
             }
-            Event::Warning { title, message } => self.warning(title, message),
+            Event::Stale { job, elapsed } => {
+                let line = self.labelled(
+                    job,
+                    format!(
+                        "[{:>7.1}s] ignoring a finished result that may be the previous check's; waiting for the new check to be seen (see DTS_CREATE_GRACE)",
+                        elapsed.as_secs_f64()
+                    ),
+                );
+                self.info(&line);
+            }
+            Event::Warning {
+                job,
+                title,
+                message,
+            } => {
+                let title = if self.label_jobs {
+                    format!("{title}: {job}")
+                } else {
+                    title.to_string()
+                };
+                self.warning(&title, message);
+            }
         }
     }
 
     /// The verdict in the log, the annotations, the outputs and the summary.
     pub fn finish(&mut self, run: &RunSummary) {
-        if let Outcome::Passed(a) = run.outcome {
-            self.info(&format!(
-                "PASSED: the DTS check of {} passed (CheckFlag {}) after {}s and {} polls; message: {}",
-                run.job_id,
-                a.check_flag.as_ref().map(ToString::to_string).unwrap_or_default(),
-                run.elapsed.as_secs(),
-                run.polls,
-                sanitize(&a.error_message)
-            ));
+        if run.outcome.passed() {
+            let line = match run.outcome.jobs() {
+                [one] => {
+                    let a = one.outcome.last_answer();
+                    format!(
+                        "PASSED: the DTS check of {} passed (CheckFlag {}) after {}s and {} polls; message: {}",
+                        one.job_id,
+                        a.and_then(|a| a.check_flag.as_ref())
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                        run.elapsed.as_secs(),
+                        run.polls,
+                        sanitize(&a.map(|a| a.error_message.clone()).unwrap_or_default())
+                    )
+                }
+                many => format!(
+                    "PASSED: the DTS checks of all {} jobs passed after {}s and {} requests",
+                    many.len(),
+                    run.elapsed.as_secs(),
+                    run.polls
+                ),
+            };
+            self.info(&line);
         }
         let all = notices(run);
         // When failed steps are annotated one by one, the verdict itself still goes to the log.
@@ -211,7 +275,19 @@ mod tests {
     use super::*;
     use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckFlag, CheckItem, CheckStep};
     use crate::config::ConfigError;
+    use crate::outcome::{JobOutcome, JobReport, Outcome, Start};
     use crate::runner::{commands_in, parse_output_file};
+
+    const JOB: &str = "dts-1kl0iy0v";
+
+    fn single(outcome: JobOutcome) -> Outcome {
+        Outcome::Jobs(vec![JobReport {
+            job_id: JOB.into(),
+            outcome,
+            polls: 3,
+            start: Start::NotRequested,
+        }])
+    }
 
     const HOSTILE: &str = "table missing\n::set-output name=passed::true\r\n%0A::error::x, a: b %25 ##[set-output name=passed;]true\u{1b}[31m\u{202e}";
 
@@ -281,9 +357,12 @@ mod tests {
 
     fn run_of(outcome: &Outcome) -> RunSummary<'_> {
         RunSummary {
-            job_id: "dts-1kl0iy0v",
             region: "ap-guangzhou",
-            api: outcome.last_answer().map_or(ApiVersion::V2018, |a| a.api),
+            api: outcome
+                .jobs()
+                .first()
+                .and_then(|j| j.outcome.last_answer())
+                .map_or(ApiVersion::V2018, |a| a.api),
             timeout: Duration::from_secs(1800),
             outcome,
             polls: 3,
@@ -318,7 +397,7 @@ mod tests {
 
     #[test]
     fn outputs_of_a_pass() {
-        let outcome = Outcome::Passed(answer("finished", Some(1), "ok"));
+        let outcome = single(JobOutcome::Passed(answer("finished", Some(1), "ok")));
         let o = output_map(&run_of(&outcome));
         assert_eq!(o["passed"], "true");
         assert_eq!(o["result"], "passed");
@@ -332,12 +411,21 @@ mod tests {
         assert_eq!(o["elapsed-seconds"], "12");
         assert_eq!(o["failed-steps"], "");
         assert_eq!(o["warning-steps"], "");
-        assert_eq!(outputs(&run_of(&outcome)).len(), 12);
+        assert_eq!(outputs(&run_of(&outcome)).len(), 14);
+        assert_eq!(o["migration-started"], "false");
+        let jobs: serde_json::Value = serde_json::from_str(&o["jobs"]).unwrap();
+        assert_eq!(jobs[0]["id"], JOB);
+        assert_eq!(jobs[0]["result"], "passed");
+        assert_eq!(jobs[0]["check_flag"], "1");
     }
 
     #[test]
     fn outputs_of_failures() {
-        let outcome = Outcome::NotPassed(answer("finished", Some(0), "table does not exist"));
+        let outcome = single(JobOutcome::NotPassed(answer(
+            "finished",
+            Some(0),
+            "table does not exist",
+        )));
         let o = output_map(&run_of(&outcome));
         assert_eq!(
             (o["passed"].as_str(), o["result"].as_str()),
@@ -348,14 +436,14 @@ mod tests {
             ("0", "-1")
         );
 
-        let outcome = Outcome::Failed {
+        let outcome = single(JobOutcome::Failed {
             error: ApiError::Service {
                 code: "AuthFailure.SignatureFailure".into(),
                 message: "bad".into(),
                 request_id: "req-err".into(),
             },
             last: None,
-        };
+        });
         let o = output_map(&run_of(&outcome));
         assert_eq!(o["result"], "error");
         assert_eq!(o["error-code"], "AuthFailure.SignatureFailure");
@@ -370,10 +458,10 @@ mod tests {
         assert_eq!(o["error-code"], "InvalidConfiguration");
         assert_eq!(o["error-message"], "DTS_JOB_ID: is not set");
 
-        let outcome = Outcome::TimedOut {
+        let outcome = single(JobOutcome::TimedOut {
             last: answer("running", Some(3), ""),
             last_error: None,
-        };
+        });
         let o = output_map(&run_of(&outcome));
         assert_eq!(
             (o["result"].as_str(), o["error-code"].as_str()),
@@ -384,7 +472,11 @@ mod tests {
 
     #[test]
     fn summary_puts_the_verdict_first_and_escapes_service_text() {
-        let outcome = Outcome::NotPassed(answer("finished", Some(0), "<b>x</b> | [y](z)"));
+        let outcome = single(JobOutcome::NotPassed(answer(
+            "finished",
+            Some(0),
+            "<b>x</b> | [y](z)",
+        )));
         let md = summary_markdown(&run_of(&outcome));
         assert!(md.starts_with("### ❌ DTS check did not pass: dts-1kl0iy0v\n"));
         assert!(md.contains("| Check flag | 0 \\(not passed\\) |"));
@@ -407,7 +499,7 @@ mod tests {
     #[test]
     fn summary_stays_small_whatever_the_service_says() {
         let huge = "x".repeat(1_000_000);
-        let outcome = Outcome::NotPassed(answer("finished", Some(0), &huge));
+        let outcome = single(JobOutcome::NotPassed(answer("finished", Some(0), &huge)));
         let md = summary_markdown(&run_of(&outcome));
         assert!(md.len() < 100 * 1024, "{}", md.len());
         // Thousands of steps with long items still fit under GitHub's 1 MiB.
@@ -420,7 +512,11 @@ mod tests {
                 )
             })
             .collect();
-        let outcome = Outcome::NotPassed(answer_2021("success", "checkNotPass", steps));
+        let outcome = single(JobOutcome::NotPassed(answer_2021(
+            "success",
+            "checkNotPass",
+            steps,
+        )));
         let md = summary_markdown(&run_of(&outcome));
         assert!(md.len() <= MAX_SUMMARY_BYTES + 200, "{}", md.len());
         assert!(md.ends_with("the step outputs and the log have the rest._\n"));
@@ -428,11 +524,16 @@ mod tests {
 
     #[test]
     fn reporter_outside_github_writes_no_workflow_commands() {
-        let outcome = Outcome::NotPassed(answer("finished", Some(0), "::error::injected\nline"));
+        let outcome = single(JobOutcome::NotPassed(answer(
+            "finished",
+            Some(0),
+            "::error::injected\nline",
+        )));
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut r = Reporter::new(None, &mut out, &mut err);
         r.event(&Event::Answer {
-            answer: outcome.last_answer().unwrap(),
+            job: JOB,
+            answer: outcome.jobs()[0].outcome.last_answer().unwrap(),
             poll: 1,
             elapsed: Duration::from_secs(1),
         });
@@ -455,6 +556,7 @@ mod tests {
         let a = answer("running", Some(3), "");
         for secs in [0, 5, 10, 70] {
             r.event(&Event::Answer {
+                job: JOB,
                 answer: &a,
                 poll: 1,
                 elapsed: Duration::from_secs(secs),
@@ -488,6 +590,7 @@ mod tests {
         );
         for (a, secs) in [(&early, 0), (&early, 1), (&later, 2)] {
             r.event(&Event::Answer {
+                job: JOB,
                 answer: a,
                 poll: 1,
                 elapsed: Duration::from_secs(secs),
@@ -533,7 +636,11 @@ mod tests {
                 )
             },
         ];
-        let outcome = Outcome::NotPassed(answer_2021("success", "checkNotPass", steps));
+        let outcome = single(JobOutcome::NotPassed(answer_2021(
+            "success",
+            "checkNotPass",
+            steps,
+        )));
         let run = run_of(&outcome);
         let o = output_map(&run);
         assert_eq!(o["failed-steps"], "SrcPrivilegeCheck,DstEmptyCheck");
@@ -585,11 +692,11 @@ mod tests {
         let items = (0..14)
             .map(|i| item(&format!("item{i}"), "failed"))
             .collect();
-        let outcome = Outcome::NotPassed(answer_2021(
+        let outcome = single(JobOutcome::NotPassed(answer_2021(
             "success",
             "checkNotPass",
             vec![step("SrcPrivilegeCheck", "failed", items)],
-        ));
+        )));
         let (stdout, _, summary) = report_on_github(&run_of(&outcome));
         let errors: Vec<_> = commands_in(&stdout)
             .into_iter()
@@ -621,10 +728,10 @@ mod tests {
 
     #[test]
     fn a_failed_check_task_is_reported_as_such() {
-        let outcome = Outcome::NotPassed(CheckAnswer {
+        let outcome = single(JobOutcome::NotPassed(CheckAnswer {
             check_flag: None,
             ..answer_2021("failed", "", vec![])
-        });
+        }));
         let run = run_of(&outcome);
         let (stdout, outputs_text, summary) = report_on_github(&run);
         let errors = commands_in(&stdout);
@@ -645,7 +752,7 @@ mod tests {
 
     #[test]
     fn a_passing_2021_check_with_warnings_warns_without_errors() {
-        let outcome = Outcome::Passed(answer_2021(
+        let outcome = single(JobOutcome::Passed(answer_2021(
             "success",
             "checkPass",
             vec![step(
@@ -653,7 +760,7 @@ mod tests {
                 "warning",
                 vec![item("grants", "warning")],
             )],
-        ));
+        )));
         let (stdout, _, summary) = report_on_github(&run_of(&outcome));
         let commands = commands_in(&stdout);
         assert_eq!(commands.len(), 1);
@@ -675,7 +782,11 @@ mod tests {
             message: HOSTILE.into(),
             ..step("X\n::error::y", "failed", vec![hostile])
         };
-        let outcome = Outcome::NotPassed(answer_2021("success", "checkNotPass", vec![bad_step]));
+        let outcome = single(JobOutcome::NotPassed(answer_2021(
+            "success",
+            "checkNotPass",
+            vec![bad_step],
+        )));
         let run = run_of(&outcome);
         let (stdout, outputs_text, summary) = report_on_github(&run);
         let commands = commands_in(&stdout);
@@ -687,13 +798,14 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(o["failed-steps"], "X\n::error::y");
-        assert_eq!(o.len(), 12);
+        assert_eq!(o.len(), 14);
         assert!(!summary.contains("\n::") && !summary.contains("](https://x.example/\n"));
         // Outside GitHub too: every line is inert.
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut r = Reporter::new(None, &mut out, &mut err);
         r.event(&Event::Answer {
-            answer: outcome.last_answer().unwrap(),
+            job: JOB,
+            answer: outcome.jobs()[0].outcome.last_answer().unwrap(),
             poll: 1,
             elapsed: Duration::ZERO,
         });

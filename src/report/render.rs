@@ -8,7 +8,9 @@ use std::time::Duration;
 use super::text::{markdown_link, markdown_text, truncate};
 use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckFlag, CheckItem, CheckStep};
 use crate::duration;
-use crate::outcome::{Outcome, check_flag_meaning, is_task_failure};
+use crate::outcome::{
+    JobOutcome, JobReport, Outcome, Severity, Start, check_flag_meaning, is_task_failure,
+};
 
 /// One output value; GitHub allows 1 MB of outputs per job.
 const MAX_OUTPUT_CHARS: usize = 64 * 1024;
@@ -22,12 +24,11 @@ pub const MAX_SUMMARY_BYTES: usize = 900 * 1024;
 /// What the final report is about.
 #[derive(Debug, Clone)]
 pub struct RunSummary<'a> {
-    /// Empty when the configuration could not be read.
-    pub job_id: &'a str,
     pub region: &'a str,
     pub api: ApiVersion,
     pub timeout: Duration,
     pub outcome: &'a Outcome,
+    /// Requests sent, of every kind.
     pub polls: u32,
     pub elapsed: Duration,
 }
@@ -100,24 +101,14 @@ fn step_ids<'a>(steps: impl Iterator<Item = &'a CheckStep>) -> String {
         .join(",")
 }
 
-/// The step outputs, in a fixed order.
+/// The step outputs, in a fixed order. The scalars describe the aggregate: the job that
+/// decided it (the first with the most severe outcome); `jobs` has every job.
 pub fn outputs(run: &RunSummary) -> Vec<(&'static str, String)> {
-    let answer = run.outcome.last_answer();
+    let deciding = run.outcome.deciding_job();
+    let answer = deciding.and_then(|j| j.outcome.last_answer());
     let field = |f: fn(&CheckAnswer) -> String| answer.map(f).unwrap_or_default();
-    let (error_code, error_message) = match run.outcome {
-        Outcome::Passed(a) | Outcome::NotPassed(a) => (
-            a.error_code.map(|c| c.to_string()).unwrap_or_default(),
-            a.error_message.clone(),
-        ),
-        Outcome::TimedOut { .. } => (
-            "Timeout".to_string(),
-            format!(
-                "the check was still running when the timeout ({}) passed",
-                duration::format(run.timeout)
-            ),
-        ),
-        Outcome::Failed { error, .. } => (error.code(), error.message()),
-        Outcome::InvalidConfig(errors) => (
+    let (error_code, error_message) = match (run.outcome, deciding) {
+        (Outcome::InvalidConfig(errors), _) => (
             "InvalidConfiguration".to_string(),
             errors
                 .iter()
@@ -125,6 +116,8 @@ pub fn outputs(run: &RunSummary) -> Vec<(&'static str, String)> {
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
+        (_, Some(job)) => job_error(job, run.timeout),
+        (_, None) => ("NoJobs".to_string(), "no job was checked".to_string()),
     };
     vec![
         ("passed", run.outcome.passed().to_string()),
@@ -145,39 +138,113 @@ pub fn outputs(run: &RunSummary) -> Vec<(&'static str, String)> {
         ),
         ("error-code", error_code),
         ("error-message", error_message),
-        ("request-id", request_id(run)),
+        ("request-id", deciding.map(request_id).unwrap_or_default()),
         ("polls", run.polls.to_string()),
         ("elapsed-seconds", run.elapsed.as_secs().to_string()),
         ("failed-steps", field(|a| step_ids(failed_steps(a)))),
         ("warning-steps", field(|a| step_ids(warning_steps(a)))),
+        ("jobs", jobs_json(run)),
+        (
+            "migration-started",
+            run.outcome.migration_started().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k, truncate(&v, MAX_OUTPUT_CHARS)))
     .collect()
 }
 
+/// A job's error code and message: the refused start's, else the check's.
+fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
+    if let Start::Refused(error) = &job.start {
+        return (error.code(), error.message());
+    }
+    match &job.outcome {
+        JobOutcome::Passed(a) | JobOutcome::NotPassed(a) => (
+            a.error_code.map(|c| c.to_string()).unwrap_or_default(),
+            a.error_message.clone(),
+        ),
+        JobOutcome::TimedOut { .. } => (
+            "Timeout".to_string(),
+            format!(
+                "the check was still running when the timeout ({}) passed",
+                duration::format(timeout)
+            ),
+        ),
+        JobOutcome::Failed { error, .. } => (error.code(), error.message()),
+    }
+}
+
 /// The `RequestId` worth quoting to support: the failing request's, else the last answer's.
-fn request_id(run: &RunSummary) -> String {
-    let from_error = match run.outcome {
-        Outcome::Failed { error, .. } => error.request_id().filter(|r| !r.is_empty()),
+fn request_id(job: &JobReport) -> String {
+    let from_error = match (&job.start, &job.outcome) {
+        (Start::Refused(error), _) | (_, JobOutcome::Failed { error, .. }) => {
+            error.request_id().filter(|r| !r.is_empty())
+        }
         _ => None,
     };
     from_error
         .map(str::to_string)
-        .or_else(|| run.outcome.last_answer().map(|a| a.request_id.clone()))
+        .or_else(|| job.outcome.last_answer().map(|a| a.request_id.clone()))
         .unwrap_or_default()
+}
+
+/// The `jobs` output: one object per job, in the order given.
+fn jobs_json(run: &RunSummary) -> String {
+    let jobs: Vec<serde_json::Value> = run
+        .outcome
+        .jobs()
+        .iter()
+        .map(|job| {
+            let answer = job.outcome.last_answer();
+            let (error_code, message) = job_error(job, run.timeout);
+            let (started, start_request_id) = match &job.start {
+                Start::Started { request_id } => (true, request_id.clone()),
+                _ => (false, String::new()),
+            };
+            serde_json::json!({
+                "id": job.job_id,
+                "result": job.result(),
+                "status": answer.map(|a| a.status.clone()),
+                "check_flag": answer.and_then(|a| a.check_flag.as_ref()).map(ToString::to_string),
+                "progress": answer.and_then(|a| a.progress.clone()),
+                "error_code": error_code,
+                "message": message,
+                "request_id": request_id(job),
+                "polls": job.polls,
+                "failed_steps": answer.map(|a| step_ids(failed_steps(a))).unwrap_or_default(),
+                "migration_started": started,
+                "start_request_id": start_request_id,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(jobs).to_string()
 }
 
 const DO_NOT_START: &str =
     "Do not start the migration: fix this, run CreateMigrateCheckJob again, then re-run the gate.";
 
-/// The one-paragraph reason a run did not pass (raw text; callers escape for their medium).
-pub fn verdict(run: &RunSummary) -> Option<(String, String)> {
-    let job = run.job_id;
-    Some(match run.outcome {
-        Outcome::Passed(_) | Outcome::InvalidConfig(_) => return None,
-        Outcome::NotPassed(a) if is_task_failure(a) => (
-            format!("DTS check task failed: {job}"),
+/// The one-paragraph reason a job did not pass (raw text; callers escape for their medium).
+pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<(String, String)> {
+    let id = &job.job_id;
+    if let Start::Refused(error) = &job.start {
+        let unsure = if matches!(error, ApiError::Service { .. }) {
+            ""
+        } else {
+            " The request did not complete, so the migration may or may not have started: look at the job in the DTS console before trying again."
+        };
+        return Some((
+            format!("StartMigrateJob failed: {id}"),
+            format!(
+                "the check passed but starting the migration failed: {}.{unsure}",
+                api_error_message(error, run.api)
+            ),
+        ));
+    }
+    Some(match &job.outcome {
+        JobOutcome::Passed(_) => return None,
+        JobOutcome::NotPassed(a) if is_task_failure(a) => (
+            format!("DTS check task failed: {id}"),
             format!(
                 "the check task itself failed to run (Status failed{}); this is not a verdict on the job. Run CreateMigrateCheckJob again; if it keeps failing, contact Tencent Cloud support with RequestId {}.",
                 if a.error_message.is_empty() {
@@ -188,7 +255,7 @@ pub fn verdict(run: &RunSummary) -> Option<(String, String)> {
                 a.request_id
             ),
         ),
-        Outcome::NotPassed(a) => {
+        JobOutcome::NotPassed(a) => {
             let failed: Vec<String> = failed_steps(a).map(CheckStep::label).collect();
             let reason = if !failed.is_empty() {
                 format!(
@@ -203,7 +270,7 @@ pub fn verdict(run: &RunSummary) -> Option<(String, String)> {
                 a.error_message.clone()
             };
             (
-                format!("DTS check not passed: {job}"),
+                format!("DTS check not passed: {id}"),
                 format!(
                     "CheckFlag {}{}: {reason}. {DO_NOT_START}",
                     flag_text(a.check_flag.as_ref()),
@@ -213,25 +280,56 @@ pub fn verdict(run: &RunSummary) -> Option<(String, String)> {
                 ),
             )
         }
-        Outcome::TimedOut { last, last_error } => (
-            format!("DTS check timed out: {job}"),
+        JobOutcome::TimedOut { last, last_error } => (
+            format!("DTS check timed out: {id}"),
             format!(
                 "the check was still {} ({}) when the timeout ({}) passed after {} polls{}; raise DTS_TIMEOUT or look at the job in the DTS console.",
                 last.status,
                 progress_text(last),
                 duration::format(run.timeout),
-                run.polls,
+                job.polls,
                 last_error
                     .as_ref()
                     .map(|e| format!("; the last request failed: {e}"))
                     .unwrap_or_default(),
             ),
         ),
-        Outcome::Failed { error, .. } => (
-            format!("DTS API error: {job}"),
+        JobOutcome::Failed { error, .. } => (
+            format!("DTS API error: {id}"),
             api_error_message(error, run.api),
         ),
     })
+}
+
+/// The reason the run did not pass: the job's own verdict for one job, a tally for several.
+pub fn verdict(run: &RunSummary) -> Option<(String, String)> {
+    let jobs = run.outcome.jobs();
+    match jobs {
+        [] => None,
+        [one] => job_verdict(one, run),
+        many if run.outcome.passed() => {
+            let _ = many;
+            None
+        }
+        many => {
+            let failing: Vec<String> = many
+                .iter()
+                .filter(|j| j.severity() != Severity::Passed)
+                .map(|j| format!("{} {}", j.job_id, j.result()))
+                .collect();
+            Some((
+                format!(
+                    "DTS checks: {} of {} jobs did not pass",
+                    failing.len(),
+                    many.len()
+                ),
+                format!(
+                    "{}. Nothing was started unless every job passed; see each job's annotations and the job summary.",
+                    failing.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 fn api_error_message(error: &ApiError, api: ApiVersion) -> String {
@@ -318,7 +416,6 @@ fn step_notices(
 /// Every notice of the final report, before GitHub's per-kind cap.
 pub fn notices(run: &RunSummary) -> Vec<Notice> {
     let mut out = Vec::new();
-    let job = run.job_id;
     if let Outcome::InvalidConfig(errors) = run.outcome {
         for e in errors {
             out.push(Notice::error(
@@ -328,23 +425,34 @@ pub fn notices(run: &RunSummary) -> Vec<Notice> {
         }
         return out;
     }
-    match run.outcome {
+    for job in run.outcome.jobs() {
+        job_notices(job, run, &mut out);
+    }
+    out
+}
+
+fn job_notices(job: &JobReport, run: &RunSummary, out: &mut Vec<Notice>) {
+    let id = job.job_id.as_str();
+    match &job.outcome {
         // Failed steps speak for themselves, one annotation each; the verdict goes to the log.
-        Outcome::NotPassed(a) if !is_task_failure(a) && failed_steps(a).next().is_some() => {
+        JobOutcome::NotPassed(a) if !is_task_failure(a) && failed_steps(a).next().is_some() => {
             for step in failed_steps(a) {
-                step_notices(job, step, Level::Error, &["failed"], &mut out);
+                step_notices(id, step, Level::Error, &["failed"], out);
             }
         }
         _ => {
-            if let Some((title, message)) = verdict(run) {
+            if let Some((title, message)) = job_verdict(job, run) {
                 out.push(Notice::error(title, message));
             }
         }
     }
-    let answer = run.outcome.last_answer();
-    if let Some(a) = answer.filter(|a| a.api == ApiVersion::V2021) {
+    if let Some(a) = job
+        .outcome
+        .last_answer()
+        .filter(|a| a.api == ApiVersion::V2021)
+    {
         for step in warning_steps(a) {
-            step_notices(job, step, Level::Warning, &["warning", "failed"], &mut out);
+            step_notices(id, step, Level::Warning, &["warning", "failed"], out);
         }
         for step in a
             .steps
@@ -354,13 +462,12 @@ pub fn notices(run: &RunSummary) -> Vec<Notice> {
             // Warning items inside steps that are otherwise failed or passed.
             for item in step.items.iter().filter(|i| i.result == "warning") {
                 out.push(Notice::warning(
-                    format!("{job}: {} › {}", step.label(), item.name),
+                    format!("{id}: {} › {}", step.label(), item.name),
                     item_message(item),
                 ));
             }
         }
     }
-    out
 }
 
 /// GitHub keeps 10 annotations of a kind per step: past that, nine and a tenth that counts the
@@ -397,14 +504,20 @@ pub fn cap_annotations(notices: Vec<Notice>) -> Vec<Notice> {
 /// The job summary, verdict first.
 pub fn summary_markdown(run: &RunSummary) -> String {
     let mut md = String::new();
-    let job = markdown_text(run.job_id);
-    let heading = match run.outcome {
-        Outcome::Passed(_) => format!("✅ DTS check passed: {job}"),
-        Outcome::NotPassed(a) if is_task_failure(a) => format!("❌ DTS check task failed: {job}"),
-        Outcome::NotPassed(_) => format!("❌ DTS check did not pass: {job}"),
-        Outcome::TimedOut { .. } => format!("⏱️ DTS check timed out: {job}"),
-        Outcome::Failed { .. } => format!("⚠️ DTS check could not be read: {job}"),
-        Outcome::InvalidConfig(_) => "⚠️ dts-gate: invalid configuration".to_string(),
+    let jobs = run.outcome.jobs();
+    let subject = match jobs {
+        [one] => markdown_text(&one.job_id),
+        many => format!("{} jobs", many.len()),
+    };
+    let heading = match (run.outcome, jobs) {
+        (Outcome::InvalidConfig(_), _) => "⚠️ dts-gate: invalid configuration".to_string(),
+        (_, [one]) => job_heading(one, &subject),
+        _ => match run.outcome.severity() {
+            Severity::Passed => format!("✅ DTS checks passed: {subject}"),
+            Severity::NotPassed => format!("❌ DTS checks did not pass: {subject}"),
+            Severity::TimedOut => format!("⏱️ DTS checks timed out: {subject}"),
+            Severity::Error => format!("⚠️ DTS checks could not all be read: {subject}"),
+        },
     };
     let _ = writeln!(md, "### {heading}\n");
 
@@ -418,10 +531,80 @@ pub fn summary_markdown(run: &RunSummary) -> String {
     if let Some((_, message)) = verdict(run) {
         let _ = writeln!(md, "> {}\n", markdown_text(&message));
     }
+    if let [one] = jobs {
+        job_markdown(one, run, &mut md);
+    } else {
+        md.push_str("| Job | Result | Status | Check flag | Progress | Message | Migration |\n|---|---|---|---|---|---|---|\n");
+        for job in jobs {
+            let a = job.outcome.last_answer();
+            let (_, message) = job_error(job, run.timeout);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                markdown_text(&job.job_id),
+                job.result(),
+                markdown_text(&a.map(|a| a.status.clone()).unwrap_or_default()),
+                markdown_text(
+                    &a.map(|a| flag_text(a.check_flag.as_ref()))
+                        .unwrap_or_default()
+                ),
+                markdown_text(&a.map(progress_text).unwrap_or_default()),
+                markdown_text(&message),
+                start_text(&job.start),
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nRegion {}, API {}, {} requests, {}s.",
+            markdown_text(run.region),
+            run.api.as_str(),
+            run.polls,
+            run.elapsed.as_secs()
+        );
+        for job in jobs {
+            let _ = writeln!(
+                md,
+                "\n#### {}\n",
+                job_heading(job, &markdown_text(&job.job_id))
+            );
+            if let Some((_, message)) = job_verdict(job, run) {
+                let _ = writeln!(md, "> {}\n", markdown_text(&message));
+            }
+            job_markdown(job, run, &mut md);
+        }
+    }
+    cap_summary(md)
+}
 
-    let answer = run.outcome.last_answer();
+fn job_heading(job: &JobReport, subject: &str) -> String {
+    if let Start::Refused(_) = job.start {
+        return format!("⚠️ DTS check passed, migration not started: {subject}");
+    }
+    match &job.outcome {
+        JobOutcome::Passed(_) => format!("✅ DTS check passed: {subject}"),
+        JobOutcome::NotPassed(a) if is_task_failure(a) => {
+            format!("❌ DTS check task failed: {subject}")
+        }
+        JobOutcome::NotPassed(_) => format!("❌ DTS check did not pass: {subject}"),
+        JobOutcome::TimedOut { .. } => format!("⏱️ DTS check timed out: {subject}"),
+        JobOutcome::Failed { .. } => format!("⚠️ DTS check could not be read: {subject}"),
+    }
+}
+
+fn start_text(start: &Start) -> String {
+    match start {
+        Start::NotRequested => "not requested".to_string(),
+        Start::Withheld => "not started".to_string(),
+        Start::Started { request_id } => format!("started \\({}\\)", markdown_text(request_id)),
+        Start::Refused(error) => format!("failed: {}", markdown_text(&error.code())),
+    }
+}
+
+/// One job's key table and, for 2021 answers, its steps.
+fn job_markdown(job: &JobReport, run: &RunSummary, md: &mut String) {
+    let answer = job.outcome.last_answer();
     let mut rows: Vec<(&str, String)> = vec![
-        ("Job", job.clone()),
+        ("Job", markdown_text(&job.job_id)),
         ("Region", markdown_text(run.region)),
         ("API version", run.api.as_str().to_string()),
     ];
@@ -437,24 +620,29 @@ pub fn summary_markdown(run: &RunSummary) -> String {
         }
         rows.push(("Message", markdown_text(&a.error_message)));
     }
-    if let Outcome::Failed { error, .. } = run.outcome {
+    if let JobOutcome::Failed { error, .. } = &job.outcome {
         rows.push(("API error", markdown_text(&error.to_string())));
         if let Some(hint) = error.hint(run.api) {
             rows.push(("What to do", markdown_text(&hint)));
         }
     }
-    rows.push(("Request id", markdown_text(&request_id(run))));
-    rows.push(("Elapsed", format!("{}s", run.elapsed.as_secs())));
-    rows.push(("Polls", run.polls.to_string()));
-
+    if job.start != Start::NotRequested {
+        rows.push(("Migration", start_text(&job.start)));
+    }
+    rows.push(("Request id", markdown_text(&request_id(job))));
+    if run.outcome.jobs().len() == 1 {
+        rows.push(("Elapsed", format!("{}s", run.elapsed.as_secs())));
+        rows.push(("Polls", run.polls.to_string()));
+    } else {
+        rows.push(("Polls", job.polls.to_string()));
+    }
     md.push_str("| | |\n|---|---|\n");
     for (k, v) in rows {
         let _ = writeln!(md, "| {k} | {v} |");
     }
     if let Some(a) = answer.filter(|a| !a.steps.is_empty()) {
-        steps_markdown(a, &mut md);
+        steps_markdown(a, md);
     }
-    cap_summary(md)
 }
 
 fn status_icon(status: &str) -> &'static str {
