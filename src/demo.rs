@@ -273,6 +273,7 @@ pub fn run<W: Write, E: Write>(
     mode: DemoMode,
     settings: DemoSettings,
     reporter: &mut Reporter<W, E>,
+    cancellation: &gate::Cancellation,
 ) -> Outcome {
     let simulator = match Simulator::start(settings.api_version, mode) {
         Ok(s) => s,
@@ -297,7 +298,11 @@ pub fn run<W: Write, E: Write>(
             DemoMode::Fail => "not pass",
         }
     ));
-    gate::run(&demo_config(&simulator.endpoint, settings), reporter)
+    gate::run(
+        &demo_config(&simulator.endpoint, settings),
+        reporter,
+        cancellation,
+    )
 }
 
 #[cfg(test)]

@@ -2,15 +2,19 @@
 //! the migrations, report. The decisions live in `poll`, `fresh` and `outcome`; this module
 //! connects them to the real clock, the client and the reporter.
 
+use std::cell::RefCell;
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::api::{ApiError, ApiVersion, Client, job_body};
+use crate::api::{ApiError, ApiVersion, CheckAnswer, Client, job_body, skew};
 use crate::config::{Config, ConfigError};
 use crate::duration;
 use crate::fresh::{Freshness, Prior};
 use crate::outcome::{JobOutcome, JobReport, Outcome, Start};
-use crate::poll::{Clock, Job, Poller, Schedule, Sleeper, Waited};
+use crate::poll::{Clock, Event, Job, Poller, Schedule, Sleeper, Waited};
 use crate::report::{self, Reporter, RunSummary};
 
 /// Starting the migrations gets its own time, so checks that pass just before the timeout
@@ -36,12 +40,84 @@ impl Clock for SystemClock {
     }
 }
 
-/// Sleeps the current thread.
-pub struct ThreadSleeper;
+/// How often a wait looks at the cancellation flag: well inside the one second the gate has
+/// to stop after SIGINT or SIGTERM.
+const CANCEL_CHECK_EVERY: Duration = Duration::from_millis(20);
+
+/// The signal that asked the gate to stop, set by the signal handler main registers.
+#[derive(Debug, Clone, Default)]
+pub struct Cancellation(Arc<AtomicUsize>);
+
+impl Cancellation {
+    pub fn new() -> Cancellation {
+        Cancellation::default()
+    }
+
+    /// The flag a signal handler stores the signal number into.
+    pub fn flag(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.0)
+    }
+
+    /// The signal that cancelled the run, if one arrived.
+    pub fn signal(&self) -> Option<i32> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(i32::try_from(n).unwrap_or(15)),
+        }
+    }
+}
+
+/// Sleeps the current thread in short slices, returning early once the run is cancelled.
+pub struct ThreadSleeper {
+    cancellation: Cancellation,
+}
+
+impl ThreadSleeper {
+    pub fn new(cancellation: &Cancellation) -> ThreadSleeper {
+        ThreadSleeper {
+            cancellation: cancellation.clone(),
+        }
+    }
+}
 
 impl Sleeper for ThreadSleeper {
     fn sleep(&mut self, duration: Duration) {
-        std::thread::sleep(duration);
+        let until = Instant::now() + duration;
+        while self.cancellation.signal().is_none() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(CANCEL_CHECK_EVERY));
+        }
+    }
+}
+
+/// Runs a blocking request on its own thread, so a cancellation can abandon it at once instead
+/// of waiting up to its whole time budget.
+fn interruptible<T: Send + 'static>(
+    cancellation: &Cancellation,
+    request: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(request());
+    });
+    loop {
+        match receiver.recv_timeout(CANCEL_CHECK_EVERY) {
+            Ok(reply) => return reply,
+            Err(RecvTimeoutError::Timeout) if cancellation.signal().is_none() => continue,
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(ApiError::Transport {
+                    detail: "cancelled".into(),
+                });
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(ApiError::Transport {
+                    detail: "the request ended without an answer".into(),
+                });
+            }
+        }
     }
 }
 
@@ -65,8 +141,12 @@ fn describe_jobs(ids: &[String]) -> String {
 }
 
 /// Waits for the checks of `config.job_ids` (creating them first, starting the migrations
-/// after, when asked) and reports the result.
-pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -> Outcome {
+/// after, when asked) and reports the result. `cancellation` stops it early.
+pub fn run<W: Write, E: Write>(
+    config: &Config,
+    reporter: &mut Reporter<W, E>,
+    cancellation: &Cancellation,
+) -> Outcome {
     reporter.info(&format!(
         "dts-gate {}: waiting for {} (API {}, region {}, endpoint {}; timeout {}, polling every {})",
         env!("CARGO_PKG_VERSION"),
@@ -79,15 +159,23 @@ pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -
     ));
     reporter.label_jobs(config.job_ids.len() > 1);
     let client = Client::new(config);
-    let api = config.api_version;
     let clock = SystemClock::start();
-    let mut sleeper = ThreadSleeper;
+    let mut sleeper = ThreadSleeper::new(cancellation);
     let schedule = Schedule {
         interval: config.poll_interval,
         timeout: config.timeout,
         jitter_seed: report::os_random() as u64,
     };
-    let mut poller = Poller::new(&clock, &mut sleeper, schedule);
+    let cancelled = || cancellation.signal();
+    let mut poller = Poller::new(&clock, &mut sleeper, schedule).with_cancellation(&cancelled);
+    // The request closures and the event closure both report; never at the same moment.
+    let reporter = RefCell::new(reporter);
+    let call = Caller {
+        client: &client,
+        config,
+        cancellation,
+        reporter: &reporter,
+    };
 
     let mut jobs = Vec::new();
     let mut not_created = Vec::new();
@@ -99,14 +187,17 @@ pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -
             });
             continue;
         }
-        match create_check(&client, config, id, &mut poller, reporter) {
+        match create_check(&call, id, &mut poller) {
             Ok(freshness) => jobs.push(Job {
                 id: id.clone(),
                 freshness: Some(freshness),
             }),
             Err(error) => not_created.push(Waited {
                 job_id: id.clone(),
-                outcome: JobOutcome::Failed { error, last: None },
+                outcome: match cancellation.signal() {
+                    Some(signal) => JobOutcome::Cancelled { signal, last: None },
+                    None => JobOutcome::Failed { error, last: None },
+                },
                 polls: 0,
             }),
         }
@@ -114,8 +205,8 @@ pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -
 
     let mut waited = poller.wait_all(
         jobs,
-        |job, budget| client.describe_check(api, job, unix_now(), budget),
-        |event| reporter.event(&event),
+        |job, budget| call.describe(job, budget),
+        |event| reporter.borrow_mut().event(&event),
     );
     waited.extend(not_created);
     let mut requests = poller.requests();
@@ -132,12 +223,12 @@ pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -
         })
         .collect();
     if config.start_migration {
-        requests += start_migrations(&client, config, &clock, &mut reports, reporter);
+        requests += start_migrations(&call, &clock, &mut reports);
     }
     let outcome = Outcome::Jobs(reports);
-    reporter.finish(&RunSummary {
+    reporter.borrow_mut().finish(&RunSummary {
         region: &config.region,
-        api,
+        api: config.api_version,
         timeout: config.timeout,
         outcome: &outcome,
         polls: requests,
@@ -146,39 +237,91 @@ pub fn run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) -
     outcome
 }
 
+/// Sends the run's requests: interruptible by a cancellation, and saying so when the service
+/// reveals that the runner's clock is off.
+struct Caller<'a, W: Write, E: Write> {
+    client: &'a Client,
+    config: &'a Config,
+    cancellation: &'a Cancellation,
+    reporter: &'a RefCell<&'a mut Reporter<W, E>>,
+}
+
+impl<W: Write, E: Write> Caller<'_, W, E> {
+    fn send<T: Send + 'static>(
+        &self,
+        request: impl FnOnce(Client, ApiVersion) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let before = self.client.clock_offset();
+        let client = self.client.clone();
+        let api = self.config.api_version;
+        let reply = interruptible(self.cancellation, move || request(client, api));
+        let after = self.client.clock_offset();
+        if after != before {
+            self.reporter.borrow_mut().warning(
+                "Runner clock is off",
+                &format!(
+                    "the DTS service refused the request's timestamp (AuthFailure.SignatureExpire); its Date header shows the runner's clock is {} the service's. The request was signed again with the service's time, and later ones are too. Fix the runner's clock (NTP).",
+                    skew::describe_offset(after)
+                ),
+            );
+        }
+        reply
+    }
+
+    fn describe(&self, job: &str, budget: Duration) -> Result<CheckAnswer, ApiError> {
+        let job = job.to_string();
+        self.send(move |client, api| client.describe_check(api, &job, unix_now(), budget))
+    }
+
+    fn create(&self, job: &str, budget: Duration) -> Result<String, ApiError> {
+        let job = job.to_string();
+        self.send(move |client, api| client.create_check(api, &job, unix_now(), budget))
+    }
+
+    fn start(&self, job: &str, budget: Duration) -> Result<String, ApiError> {
+        let job = job.to_string();
+        self.send(move |client, api| client.start_migration(api, &job, unix_now(), budget))
+    }
+
+    fn event(&self, event: &Event) {
+        self.reporter.borrow_mut().event(event);
+    }
+
+    fn info(&self, line: &str) {
+        self.reporter.borrow_mut().info(line);
+    }
+}
+
 /// Reads the job's current result (the prior), then creates a new check. Returns the
 /// freshness rule that keeps the prior result from being taken for the new one.
 fn create_check<W: Write, E: Write, C: Clock, S: Sleeper>(
-    client: &Client,
-    config: &Config,
+    call: &Caller<W, E>,
     job: &str,
     poller: &mut Poller<C, S>,
-    reporter: &mut Reporter<W, E>,
 ) -> Result<Freshness, ApiError> {
-    let api = config.api_version;
     // One attempt: if it fails, the prior is unknown and the rule assumes the worst.
     let before = poller
         .call_with_retries(
             job,
-            |budget| client.describe_check(api, job, unix_now(), budget),
+            |budget| call.describe(job, budget),
             |_| false,
-            |event| reporter.event(&event),
+            |event| call.event(&event),
         )
         .ok();
     let request_id = poller.call_with_retries(
         job,
-        |budget| client.create_check(api, job, unix_now(), budget),
+        |budget| call.create(job, budget),
         ApiError::is_transient,
-        |event| reporter.event(&event),
+        |event| call.event(&event),
     )?;
-    reporter.info(&format!(
+    call.info(&format!(
         "created a new check for {job} (CreateMigrateCheckJob, RequestId {}); only its result counts",
         report::sanitize(&request_id)
     ));
     Ok(Freshness::new(
         Prior::from_answer(before.as_ref()),
         poller.elapsed(),
-        config.create_grace,
+        call.config.create_grace,
     ))
 }
 
@@ -188,13 +331,12 @@ fn start_is_retryable(error: &ApiError) -> bool {
     matches!(error, ApiError::Service { code, .. } if code.starts_with("RequestLimitExceeded"))
 }
 
-/// Starts every job's migration, but only when every job passed. Returns the requests sent.
+/// Starts every job's migration, but only when every job passed, and never after a
+/// cancellation. Returns the requests sent.
 fn start_migrations<W: Write, E: Write>(
-    client: &Client,
-    config: &Config,
+    call: &Caller<W, E>,
     clock: &SystemClock,
     reports: &mut [JobReport],
-    reporter: &mut Reporter<W, E>,
 ) -> u32 {
     if !reports
         .iter()
@@ -203,33 +345,42 @@ fn start_migrations<W: Write, E: Write>(
         for r in reports.iter_mut() {
             r.start = Start::Withheld;
         }
-        reporter.info("not starting any migration: not every check passed");
+        call.info("not starting any migration: not every check passed");
         return 0;
     }
     let schedule = Schedule {
-        interval: config.poll_interval,
+        interval: call.config.poll_interval,
         timeout: clock.elapsed() + START_ALLOWANCE,
         jitter_seed: report::os_random() as u64,
     };
-    let mut sleeper = ThreadSleeper;
-    let mut poller = Poller::new(clock, &mut sleeper, schedule);
+    let mut sleeper = ThreadSleeper::new(call.cancellation);
+    let cancelled = || call.cancellation.signal();
+    let mut poller = Poller::new(clock, &mut sleeper, schedule).with_cancellation(&cancelled);
     for r in reports.iter_mut() {
+        if let Some(signal) = call.cancellation.signal() {
+            r.start = Start::Cancelled { signal };
+            continue;
+        }
         let job = r.job_id.as_str();
         let started = poller.call_with_retries(
             job,
-            |budget| client.start_migration(config.api_version, job, unix_now(), budget),
+            |budget| call.start(job, budget),
             start_is_retryable,
-            |event| reporter.event(&event),
+            |event| call.event(&event),
         );
-        r.start = match started {
-            Ok(request_id) => {
-                reporter.info(&format!(
+        r.start = match (started, call.cancellation.signal()) {
+            (Ok(request_id), _) => {
+                call.info(&format!(
                     "started the migration of {job} (StartMigrateJob, RequestId {})",
                     report::sanitize(&request_id)
                 ));
                 Start::Started { request_id }
             }
-            Err(error) => Start::Refused(error),
+            (Err(error), None) => Start::Refused(error),
+            // Interrupted mid-request: whether the service started it is unknown.
+            (Err(_), Some(_)) => Start::Refused(ApiError::Transport {
+                detail: "the gate was cancelled while StartMigrateJob was in flight".into(),
+            }),
         };
     }
     poller.requests()

@@ -1,6 +1,8 @@
 //! The `dts-gate` binary: read arguments and environment, run, map the outcome to an exit code.
 
 use std::io;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
 use std::process::ExitCode;
 
 use dts_gate::cli::{self, Command};
@@ -34,6 +36,12 @@ fn main() -> ExitCode {
         _ => {}
     }
 
+    // GitHub cancels a step with SIGINT, then SIGTERM: either stops the wait within a second
+    // and the gate still writes its outputs.
+    let cancellation = gate::Cancellation::new();
+    for signal in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_usize(signal, cancellation.flag(), signal as usize);
+    }
     let mut reporter = Reporter::new(
         config::github_runner_from_vars(vars.iter().cloned()),
         io::stdout(),
@@ -62,7 +70,7 @@ fn main() -> ExitCode {
                 demo::DEMO_TIMEOUT,
                 demo::DEMO_POLL_INTERVAL,
             ) {
-                Ok(settings) => demo::run(mode, settings, &mut reporter),
+                Ok(settings) => demo::run(mode, settings, &mut reporter, &cancellation),
                 Err(errors) => gate::reject(errors, &mut reporter),
             }
         }
@@ -71,7 +79,7 @@ fn main() -> ExitCode {
                 gate::dry_run(&config, &mut reporter);
                 return ExitCode::SUCCESS;
             }
-            Ok(config) => gate::run(&config, &mut reporter),
+            Ok(config) => gate::run(&config, &mut reporter, &cancellation),
             Err(errors) => gate::reject(errors, &mut reporter),
         },
     };

@@ -70,6 +70,11 @@ pub enum JobOutcome {
         error: ApiError,
         last: Option<CheckAnswer>,
     },
+    /// The runner stopped the gate (SIGINT, SIGTERM) while it was still waiting.
+    Cancelled {
+        signal: i32,
+        last: Option<CheckAnswer>,
+    },
 }
 
 impl JobOutcome {
@@ -80,6 +85,7 @@ impl JobOutcome {
             JobOutcome::NotPassed(_) => "not-passed",
             JobOutcome::TimedOut { .. } => "timed-out",
             JobOutcome::Failed { .. } => "error",
+            JobOutcome::Cancelled { .. } => "cancelled",
         }
     }
 
@@ -88,7 +94,7 @@ impl JobOutcome {
         match self {
             JobOutcome::Passed(a) | JobOutcome::NotPassed(a) => Some(a),
             JobOutcome::TimedOut { last, .. } => Some(last),
-            JobOutcome::Failed { last, .. } => last.as_ref(),
+            JobOutcome::Failed { last, .. } | JobOutcome::Cancelled { last, .. } => last.as_ref(),
         }
     }
 }
@@ -105,6 +111,10 @@ pub enum Start {
     },
     /// The service refused, or the call failed (the start may then be unknown).
     Refused(ApiError),
+    /// The runner stopped the gate before this job's migration was started.
+    Cancelled {
+        signal: i32,
+    },
 }
 
 /// One job's whole story: its check, the requests it took, and its start.
@@ -116,19 +126,21 @@ pub struct JobReport {
     pub start: Start,
 }
 
-/// Outcomes ranked for the aggregate: an error outranks a timeout, which outranks a check that
-/// did not pass, which outranks a pass.
+/// Outcomes ranked for the aggregate: a cancellation outranks everything (the run did not end
+/// by itself), then an error, a timeout, a check that did not pass, and a pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Passed,
     NotPassed,
     TimedOut,
     Error,
+    Cancelled,
 }
 
 impl JobReport {
     pub fn severity(&self) -> Severity {
         match (&self.outcome, &self.start) {
+            (JobOutcome::Cancelled { .. }, _) | (_, Start::Cancelled { .. }) => Severity::Cancelled,
             (_, Start::Refused(_)) | (JobOutcome::Failed { .. }, _) => Severity::Error,
             (JobOutcome::TimedOut { .. }, _) => Severity::TimedOut,
             (JobOutcome::NotPassed(_), _) => Severity::NotPassed,
@@ -140,7 +152,18 @@ impl JobReport {
     pub fn result(&self) -> &'static str {
         match self.start {
             Start::Refused(_) => "error",
+            Start::Cancelled { .. } => "cancelled",
             _ => self.outcome.result(),
+        }
+    }
+
+    /// The signal that stopped this job's wait or start, if one did.
+    pub fn cancelled_by(&self) -> Option<i32> {
+        match (&self.outcome, &self.start) {
+            (JobOutcome::Cancelled { signal, .. }, _) | (_, Start::Cancelled { signal }) => {
+                Some(*signal)
+            }
+            _ => None,
         }
     }
 }
@@ -155,15 +178,20 @@ pub enum Outcome {
 }
 
 /// The process exit code: the most severe outcome over all jobs. GitHub only sees zero or
-/// not; scripts see why.
+/// not; scripts see why. A cancelled run exits as shells report a death by that signal
+/// (130 for SIGINT, 143 for SIGTERM).
 pub fn exit_code(outcome: &Outcome) -> u8 {
     match outcome {
         Outcome::InvalidConfig(_) => 2,
-        Outcome::Jobs(_) => match outcome.severity() {
+        Outcome::Jobs(jobs) => match outcome.severity() {
             Severity::Passed => 0,
             Severity::NotPassed => 1,
             Severity::Error => 3,
             Severity::TimedOut => 4,
+            Severity::Cancelled => {
+                let signal = jobs.iter().find_map(JobReport::cancelled_by).unwrap_or(15);
+                u8::try_from(128 + signal).unwrap_or(143)
+            }
         },
     }
 }
@@ -195,6 +223,7 @@ impl Outcome {
             Severity::NotPassed => "not-passed",
             Severity::TimedOut => "timed-out",
             Severity::Error => "error",
+            Severity::Cancelled => "cancelled",
         }
     }
 
@@ -422,6 +451,33 @@ mod tests {
             outcome.deciding_job().unwrap().outcome.result(),
             "timed-out"
         );
+    }
+
+    #[test]
+    fn a_cancelled_run_exits_as_killed_by_its_signal() {
+        let pass = report(
+            JobOutcome::Passed(answer("finished", Some(1))),
+            Start::NotRequested,
+        );
+        let cancelled = |signal| {
+            report(
+                JobOutcome::Cancelled {
+                    signal,
+                    last: Some(answer("running", Some(3))),
+                },
+                Start::NotRequested,
+            )
+        };
+        let outcome = Outcome::Jobs(vec![pass.clone(), cancelled(2)]);
+        assert_eq!(exit_code(&outcome), 130);
+        assert_eq!(outcome.result(), "cancelled");
+        assert!(!outcome.passed());
+        assert_eq!(exit_code(&Outcome::Jobs(vec![cancelled(15)])), 143);
+        // Every check passed, but the start was cut short: not a pass.
+        let withheld = report(pass.outcome, Start::Cancelled { signal: 15 });
+        let outcome = Outcome::Jobs(vec![withheld]);
+        assert_eq!(exit_code(&outcome), 143);
+        assert!(!outcome.passed() && !outcome.migration_started());
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub struct Waited {
     pub polls: u32,
 }
 
+/// Tells whether the run was cancelled, and by which signal.
+pub type Cancelled<'a> = &'a dyn Fn() -> Option<i32>;
+
 /// Paces, times and retries every request of a run against one deadline.
 pub struct Poller<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> {
     clock: &'a C,
@@ -92,6 +95,7 @@ pub struct Poller<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> {
     last_request_at: Option<Duration>,
     jitter: Jitter,
     requests: u32,
+    cancelled: Option<Cancelled<'a>>,
 }
 
 impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
@@ -103,7 +107,19 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
             last_request_at: None,
             jitter: Jitter(schedule.jitter_seed | 1),
             requests: 0,
+            cancelled: None,
         }
+    }
+
+    /// Stops sending and waiting as soon as `cancelled` returns a signal.
+    pub fn with_cancellation(mut self, cancelled: Cancelled<'a>) -> Self {
+        self.cancelled = Some(cancelled);
+        self
+    }
+
+    /// The signal that cancelled the run, if any.
+    pub fn cancelled(&self) -> Option<i32> {
+        self.cancelled.and_then(|f| f())
     }
 
     pub fn elapsed(&self) -> Duration {
@@ -122,13 +138,17 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
         (!left.is_zero()).then(|| left.min(MAX_REQUEST_TIME))
     }
 
-    /// Spaces requests out and counts them; returns the request's budget.
+    /// Spaces requests out and counts them; returns the request's budget, or `None` when no
+    /// request may be sent any more (deadline or cancellation).
     fn before_request(&mut self) -> Option<Duration> {
         if let Some(last) = self.last_request_at {
             let since = self.clock.elapsed().saturating_sub(last);
             if since < MIN_REQUEST_SPACING {
                 self.sleeper.sleep(MIN_REQUEST_SPACING - since);
             }
+        }
+        if self.cancelled().is_some() {
+            return None;
         }
         let budget = self.budget()?;
         self.last_request_at = Some(self.clock.elapsed());
@@ -158,7 +178,9 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
             };
             let error = match call(budget) {
                 Ok(value) => return Ok(value),
-                Err(e) if !retryable(&e) || self.past_deadline() => return Err(e),
+                Err(e) if !retryable(&e) || self.past_deadline() || self.cancelled().is_some() => {
+                    return Err(e);
+                }
                 Err(e) => e,
             };
             attempt += 1;
@@ -198,7 +220,20 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
                 };
                 state.polls += 1;
                 let reply = probe(&state.job.id, budget);
+                if self.cancelled().is_some() {
+                    // The reply of an interrupted request means nothing.
+                    break;
+                }
                 state.handle(reply, self, &mut observe);
+            }
+            if let Some(signal) = self.cancelled() {
+                for state in states.iter_mut().filter(|s| s.outcome.is_none()) {
+                    state.outcome = Some(JobOutcome::Cancelled {
+                        signal,
+                        last: state.last.take(),
+                    });
+                }
+                break;
             }
             let pending = states.iter().filter(|s| s.outcome.is_none());
             let Some(next) = pending.map(|s| s.next_at).min() else {
@@ -850,6 +885,54 @@ mod tests {
             Duration::ZERO,
         );
         assert!(matches!(waited[0].outcome, JobOutcome::TimedOut { .. }));
+    }
+
+    #[test]
+    fn cancellation_stops_the_wait_and_keeps_finished_jobs() {
+        let time = FakeTime::default();
+        let mut sleeper = time.clone();
+        let signal_at = Duration::from_secs(3);
+        let clock = time.clone();
+        let cancelled = move || (clock.elapsed() >= signal_at).then_some(2);
+        let mut poller =
+            Poller::new(&time, &mut sleeper, schedule(1000, 600)).with_cancellation(&cancelled);
+        let mut requests = 0;
+        let waited = poller.wait_all(
+            vec![
+                Job {
+                    id: "dts-a".into(),
+                    freshness: None,
+                },
+                Job {
+                    id: "dts-b".into(),
+                    freshness: None,
+                },
+            ],
+            |job, _| {
+                requests += 1;
+                Ok(if job == "dts-a" {
+                    answer("finished", Some(1))
+                } else {
+                    answer("running", Some(3))
+                })
+            },
+            |_| {},
+        );
+        assert!(matches!(waited[0].outcome, JobOutcome::Passed(_)));
+        assert!(matches!(
+            waited[1].outcome,
+            JobOutcome::Cancelled { signal: 2, last: Some(ref a) } if a.status == "running"
+        ));
+        // Nothing is sent once the signal arrived.
+        assert!(
+            time.elapsed() < signal_at + Duration::from_secs(2),
+            "{:?}",
+            time.elapsed()
+        );
+        assert!(requests <= 6, "{requests} requests");
+        let result: Result<(), ApiError> =
+            poller.call_with_retries("dts-b", |_| Ok(()), |_| true, |_| {});
+        assert!(result.is_err(), "no call may start after a cancellation");
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! Anything that does not decode is an error, never a pass.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -14,6 +16,7 @@ use crate::sign;
 
 mod legacy;
 mod migration;
+pub mod skew;
 
 pub use migration::step_progress;
 
@@ -526,9 +529,15 @@ fn snippet(body: &[u8]) -> String {
 }
 
 /// A signed-request client for one endpoint and key pair.
+///
+/// Clones share the agent (and its connection pool) and what was learned about clock skew.
+#[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
     target: Target,
+    /// Seconds to add to the runner's clock to get the service's, learned from a
+    /// `SignatureExpire` answer's `Date` header.
+    clock_offset: Arc<AtomicI64>,
 }
 
 impl Client {
@@ -546,7 +555,14 @@ impl Client {
         Client {
             agent: builder.build().new_agent(),
             target: Target::from_config(config),
+            clock_offset: Arc::new(AtomicI64::new(0)),
         }
+    }
+
+    /// How many seconds the runner's clock is behind the service's (negative: ahead), as
+    /// learned so far; 0 until the service refused a timestamp.
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::Relaxed)
     }
 
     /// Asks for the check result of `job_id`; `budget` caps this one request's time.
@@ -603,14 +619,47 @@ impl Client {
         parse_acknowledgement(status, &body)
     }
 
+    /// Sends one signed request, signed at `local_now` plus the known clock offset. When the
+    /// service refuses the timestamp as expired and its `Date` header shows the runner's clock
+    /// is off, the request is signed again with the service's time and sent once more.
     fn call(
+        &self,
+        action: &str,
+        version: &str,
+        payload: &[u8],
+        local_now: i64,
+        budget: Duration,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let started = Instant::now();
+        let offset = self.clock_offset();
+        let (status, date, body) =
+            self.send(action, version, payload, local_now + offset, budget)?;
+        let expired = matches!(
+            parse_envelope(status, &body),
+            Err(ApiError::Service { ref code, .. }) if code == "AuthFailure.SignatureExpire"
+        );
+        if let Some(server_now) = date.filter(|_| expired) {
+            let corrected = server_now - local_now;
+            if corrected != offset {
+                self.clock_offset.store(corrected, Ordering::Relaxed);
+                let left = budget.saturating_sub(started.elapsed());
+                let (status, _, body) =
+                    self.send(action, version, payload, local_now + corrected, left)?;
+                return Ok((status, body));
+            }
+        }
+        Ok((status, body))
+    }
+
+    /// One request: its status, `Date` header (as seconds since the epoch) and body.
+    fn send(
         &self,
         action: &str,
         version: &str,
         payload: &[u8],
         timestamp: i64,
         budget: Duration,
-    ) -> Result<(u16, Vec<u8>), ApiError> {
+    ) -> Result<(u16, Option<i64>, Vec<u8>), ApiError> {
         let headers = self
             .target
             .request_headers(action, version, timestamp, payload);
@@ -625,6 +674,11 @@ impl Client {
         }
         let mut response = request.send(payload).map_err(transport_error)?;
         let status = response.status().as_u16();
+        let date = response
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(skew::parse_http_date);
         let body = response
             .body_mut()
             .with_config()
@@ -640,7 +694,7 @@ impl Client {
                 },
                 other => transport_error(other),
             })?;
-        Ok((status, body))
+        Ok((status, date, body))
     }
 }
 

@@ -154,10 +154,28 @@ pub fn outputs(run: &RunSummary) -> Vec<(&'static str, String)> {
     .collect()
 }
 
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        2 => "SIGINT",
+        15 => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
 /// A job's error code and message: the refused start's, else the check's.
 fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
-    if let Start::Refused(error) = &job.start {
-        return (error.code(), error.message());
+    match &job.start {
+        Start::Refused(error) => return (error.code(), error.message()),
+        Start::Cancelled { signal } => {
+            return (
+                "Cancelled".to_string(),
+                format!(
+                    "the gate was stopped ({}) before the migration was started",
+                    signal_name(*signal)
+                ),
+            );
+        }
+        _ => {}
     }
     match &job.outcome {
         JobOutcome::Passed(a) | JobOutcome::NotPassed(a) => (
@@ -172,6 +190,13 @@ fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
             ),
         ),
         JobOutcome::Failed { error, .. } => (error.code(), error.message()),
+        JobOutcome::Cancelled { signal, .. } => (
+            "Cancelled".to_string(),
+            format!(
+                "the gate was stopped ({}) while waiting for the check",
+                signal_name(*signal)
+            ),
+        ),
     }
 }
 
@@ -241,8 +266,22 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<(String, String)
             ),
         ));
     }
+    if let Some(signal) = job.cancelled_by() {
+        return Some((
+            format!("dts-gate cancelled: {id}"),
+            format!(
+                "the runner stopped the gate ({}) {}; nothing is known about this check's result, and no migration was started by the gate after the signal.",
+                signal_name(signal),
+                match job.start {
+                    Start::Cancelled { .. } => "before the migration was started",
+                    _ => "while it was waiting for the check",
+                }
+            ),
+        ));
+    }
     Some(match &job.outcome {
         JobOutcome::Passed(_) => return None,
+        JobOutcome::Cancelled { .. } => unreachable!("handled above"),
         JobOutcome::NotPassed(a) if is_task_failure(a) => (
             format!("DTS check task failed: {id}"),
             format!(
@@ -517,6 +556,7 @@ pub fn summary_markdown(run: &RunSummary) -> String {
             Severity::NotPassed => format!("❌ DTS checks did not pass: {subject}"),
             Severity::TimedOut => format!("⏱️ DTS checks timed out: {subject}"),
             Severity::Error => format!("⚠️ DTS checks could not all be read: {subject}"),
+            Severity::Cancelled => format!("🛑 dts-gate cancelled: {subject}"),
         },
     };
     let _ = writeln!(md, "### {heading}\n");
@@ -577,8 +617,12 @@ pub fn summary_markdown(run: &RunSummary) -> String {
 }
 
 fn job_heading(job: &JobReport, subject: &str) -> String {
-    if let Start::Refused(_) = job.start {
-        return format!("⚠️ DTS check passed, migration not started: {subject}");
+    match job.start {
+        Start::Refused(_) => {
+            return format!("⚠️ DTS check passed, migration not started: {subject}");
+        }
+        Start::Cancelled { .. } => return format!("🛑 dts-gate cancelled: {subject}"),
+        _ => {}
     }
     match &job.outcome {
         JobOutcome::Passed(_) => format!("✅ DTS check passed: {subject}"),
@@ -588,6 +632,7 @@ fn job_heading(job: &JobReport, subject: &str) -> String {
         JobOutcome::NotPassed(_) => format!("❌ DTS check did not pass: {subject}"),
         JobOutcome::TimedOut { .. } => format!("⏱️ DTS check timed out: {subject}"),
         JobOutcome::Failed { .. } => format!("⚠️ DTS check could not be read: {subject}"),
+        JobOutcome::Cancelled { .. } => format!("🛑 dts-gate cancelled: {subject}"),
     }
 }
 
@@ -597,6 +642,7 @@ fn start_text(start: &Start) -> String {
         Start::Withheld => "not started".to_string(),
         Start::Started { request_id } => format!("started \\({}\\)", markdown_text(request_id)),
         Start::Refused(error) => format!("failed: {}", markdown_text(&error.code())),
+        Start::Cancelled { .. } => "not started \\(cancelled\\)".to_string(),
     }
 }
 
