@@ -397,6 +397,9 @@ impl Client {
         if config.endpoint.is_loopback {
             builder = builder.proxy(None);
         }
+        if let Some(roots) = &config.endpoint.extra_roots {
+            builder = builder.tls_config(roots.tls_config());
+        }
         Client {
             agent: builder.build().new_agent(),
             target: Target::from_config(config),
