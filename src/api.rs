@@ -110,6 +110,10 @@ impl ApiError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             ApiError::Service { code, .. } => hint_for_code(code),
+            // rustls's wording for a chain no trusted root signs: typically an inspecting proxy.
+            ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
+                "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate",
+            ),
             ApiError::Transport { .. } => Some(
                 "check the runner's network, DTS_ENDPOINT and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline",
             ),

@@ -149,6 +149,13 @@ fn without_ssl_cert_file_the_certificate_is_refused_until_the_deadline() {
         message.contains("certificate") && message.contains("unknownissuer"),
         "{message}"
     );
+    let errors = run.commands_named("error");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].data.contains("set SSL_CERT_FILE to a PEM file"),
+        "the error points to the fix: {:?}",
+        errors[0].data
+    );
     assert_eq!(server.answered(), 0, "no request may pass the handshake");
     assert!(run.wall < Duration::from_secs(4), "{:?}", run.wall);
 }
