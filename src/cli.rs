@@ -8,24 +8,26 @@ use crate::config::{DemoMode, parse_demo_mode};
 pub enum Command {
     Help,
     Version,
-    /// Run the gate; `demo` plays a simulated check instead of a real one.
+    /// Run the gate; `demo` plays a simulated check instead of a real one; `dry_run` only
+    /// validates and prints the calls it would make.
     Gate {
         demo: Option<DemoMode>,
+        dry_run: bool,
     },
 }
 
 /// Parses the arguments after the program name.
 pub fn parse_args(args: &[String]) -> Result<Command, String> {
-    let mut command = Command::Gate { demo: None };
+    let mut demo = None;
+    let mut dry_run = false;
     for arg in args {
-        command = match arg.as_str() {
+        match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
-            "--demo" => Command::Gate {
-                demo: Some(DemoMode::Pass),
-            },
+            "--demo" => demo = Some(DemoMode::Pass),
+            "--dry-run" => dry_run = true,
             other => match other.strip_prefix("--demo=").map(parse_demo_mode) {
-                Some(Some(mode)) => Command::Gate { demo: Some(mode) },
+                Some(Some(mode)) => demo = Some(mode),
                 Some(None) => {
                     return Err(format!(
                         "unknown demo mode in {other:?}; expected --demo, --demo=pass or --demo=fail"
@@ -37,26 +39,28 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                     ));
                 }
             },
-        };
+        }
     }
-    Ok(command)
+    Ok(Command::Gate { demo, dry_run })
 }
 
 pub const HELP: &str = concat!(
     "dts-gate ",
     env!("CARGO_PKG_VERSION"),
     r#"
-Wait for a Tencent Cloud DTS migration check (DescribeMigrateCheckJob, API 2018-03-30) and exit
-non-zero unless it passed.
+Wait for a Tencent Cloud DTS migration check (DescribeMigrateCheckJob, API 2018-03-30, or
+DescribeMigrationCheckJob, API 2021-12-06) and exit non-zero unless it passed.
 
 USAGE:
     dts-gate                 gate the job named by the environment (below)
     dts-gate --demo          run against a built-in simulated DTS endpoint; no credentials needed
     dts-gate --demo=fail     the same, with a check that does not pass
+    dts-gate --dry-run       validate the configuration and print the calls it would make; send nothing
     dts-gate --help | --version
 
 ENVIRONMENT:
-    DTS_JOB_ID                  required  migration job id, e.g. dts-1kl0iy0v
+    DTS_JOB_ID                  required  migration job id(s), e.g. dts-1kl0iy0v; several separated by
+                                          commas, spaces or newlines: all must pass
     TENCENTCLOUD_SECRET_ID      required  API key id
     TENCENTCLOUD_SECRET_KEY     required  API key secret
     TENCENTCLOUD_TOKEN          optional  temporary-credential token (else TENCENTCLOUD_SECURITY_TOKEN)
@@ -65,19 +69,28 @@ ENVIRONMENT:
     DTS_POLL_INTERVAL           5s        between polls, same syntax plus ms; at least 100ms
     DTS_ENDPOINT                derived   https://host[:port] or a bare host (http:// only for loopback)
     DTS_LANGUAGE                en-US     language of the service's messages: en-US or zh-CN
+    DTS_API_VERSION             2018-03-30  or 2021-12-06 for jobs created in the current DTS console
+    DTS_CREATE_CHECK            false     true: run CreateMigrateCheckJob first; only that check's result counts
+    DTS_CREATE_GRACE            30s       after a create, how long a result identical to the old one stays stale
+    DTS_START_MIGRATION         false     true: call StartMigrateJob for every job once all passed
+    DTS_DRY_RUN                 false     true: the same as --dry-run
     DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail
     HTTPS_PROXY, NO_PROXY                 honoured
 
 OUTPUTS (GitHub Actions, GITHUB_OUTPUT, in every outcome):
     passed, result (passed | not-passed | timed-out | error), status, check-flag, progress,
-    error-code, error-message, request-id, polls, elapsed-seconds
+    error-code, error-message, request-id, polls, elapsed-seconds, failed-steps, warning-steps,
+    jobs (JSON, one object per job), migration-started
     Also ::error/::warning annotations and a job summary (GITHUB_STEP_SUMMARY).
 
 EXIT CODES:
     0  the check finished and passed (Status finished, CheckFlag 1)
-    1  the check finished and did not pass (CheckFlag 0 not passed, 3 not checked)
+    1  the check finished and did not pass (CheckFlag 0 not passed, 3 not checked; checkNotPass;
+       or the 2021 check task failed)
     2  invalid configuration; nothing was sent
-    3  service or transport error (permanent API error, or no valid answer before the deadline)
+    3  service or transport error (permanent API error, no valid answer before the deadline, or
+       a migration start that failed)
+    With several jobs, the most severe: 3 over 4 over 1 over 0.
     4  timed out while the check was still running
 "#
 );
@@ -92,21 +105,13 @@ mod tests {
 
     #[test]
     fn arguments() {
-        assert_eq!(parse(&[]), Ok(Command::Gate { demo: None }));
+        let gate = |demo, dry_run| Ok(Command::Gate { demo, dry_run });
+        assert_eq!(parse(&[]), gate(None, false));
         assert_eq!(parse(&["--help"]), Ok(Command::Help));
         assert_eq!(parse(&["--demo", "--version"]), Ok(Command::Version));
-        assert_eq!(
-            parse(&["--demo"]),
-            Ok(Command::Gate {
-                demo: Some(DemoMode::Pass)
-            })
-        );
-        assert_eq!(
-            parse(&["--demo=fail"]),
-            Ok(Command::Gate {
-                demo: Some(DemoMode::Fail)
-            })
-        );
+        assert_eq!(parse(&["--demo"]), gate(Some(DemoMode::Pass), false));
+        assert_eq!(parse(&["--demo=fail"]), gate(Some(DemoMode::Fail), false));
+        assert_eq!(parse(&["--dry-run"]), gate(None, true));
         assert!(
             parse(&["--demo=maybe"])
                 .unwrap_err()

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::api::ApiVersion;
 use crate::duration;
 
 /// The public hosts; a Finance region must use its own regional host (the zones are isolated).
@@ -15,6 +16,10 @@ const DEFAULT_HOST: &str = "dts.tencentcloudapi.com";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+const DEFAULT_CREATE_GRACE: Duration = Duration::from_secs(30);
+/// Each round polls every job; past this many, a round would take longer than any sane
+/// poll interval at the paced request rate.
+pub const MAX_JOBS: usize = 100;
 
 /// The variables as they arrive: all optional strings, empty meaning unset.
 #[derive(Deserialize, Default)]
@@ -29,6 +34,10 @@ struct RawConfig {
     dts_poll_interval: Option<String>,
     dts_endpoint: Option<String>,
     dts_language: Option<String>,
+    dts_api_version: Option<String>,
+    dts_create_check: Option<String>,
+    dts_create_grace: Option<String>,
+    dts_start_migration: Option<String>,
     ssl_cert_file: Option<String>,
 }
 
@@ -107,13 +116,21 @@ impl Language {
 /// A validated configuration: every field is usable as is.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub job_id: String,
+    /// One or more job ids, duplicates removed, in the order given.
+    pub job_ids: Vec<String>,
     pub credentials: Credentials,
     pub region: String,
     pub timeout: Duration,
     pub poll_interval: Duration,
     pub endpoint: Endpoint,
     pub language: Language,
+    pub api_version: ApiVersion,
+    /// Run `CreateMigrateCheckJob` for each job first, and accept only that check's result.
+    pub create_check: bool,
+    /// How long after a create an answer identical to the previous result is still stale.
+    pub create_grace: Duration,
+    /// Call `StartMigrateJob` for each job once every job passed.
+    pub start_migration: bool,
 }
 
 /// Where the runner wants results. `None` outside GitHub Actions: then no workflow commands
@@ -153,6 +170,18 @@ pub fn parse_demo_mode(text: &str) -> Option<DemoMode> {
         "fail" => Some(DemoMode::Fail),
         _ => None,
     }
+}
+
+/// Reads `DTS_DRY_RUN` (`true`/`false`, empty meaning false).
+pub fn dry_run_from_vars<I>(vars: I) -> Result<bool, ConfigError>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let value = vars
+        .into_iter()
+        .find(|(k, _)| k == "DTS_DRY_RUN")
+        .map(|(_, v)| v);
+    boolean("DTS_DRY_RUN", value)
 }
 
 /// Reads `DTS_DEMO`: unset or empty means no demo.
@@ -198,7 +227,7 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut check = Collector(&mut errors);
 
-    let job_id = check.keep(job_id(non_empty(raw.dts_job_id)));
+    let job_ids = check.keep(job_ids(non_empty(raw.dts_job_id)));
     let secret_id = check.keep(secret(
         "TENCENTCLOUD_SECRET_ID",
         non_empty(raw.tencentcloud_secret_id),
@@ -228,6 +257,15 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         DEFAULT_POLL_INTERVAL,
     ));
     let language = check.keep(language(non_empty(raw.dts_language)));
+    let api_version = check.keep(api_version(raw.dts_api_version));
+    let create_check = check.keep(boolean("DTS_CREATE_CHECK", raw.dts_create_check));
+    let create_grace = check.keep(duration_var(
+        "DTS_CREATE_GRACE",
+        non_empty(raw.dts_create_grace),
+        DEFAULT_CREATE_GRACE,
+        true,
+    ));
+    let start_migration = check.keep(boolean("DTS_START_MIGRATION", raw.dts_start_migration));
     let endpoint = match non_empty(raw.dts_endpoint) {
         Some(text) => check.keep(parse_endpoint(&text)),
         None => region.as_deref().map(default_endpoint),
@@ -236,8 +274,12 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         .and_then(|path| check.keep(crate::tls::ExtraRoots::load(path.trim())));
     let endpoint = endpoint.map(|e| Endpoint { extra_roots, ..e });
 
+    let flags = match (create_check, create_grace, start_migration) {
+        (Some(c), Some(g), Some(s)) => Some((c, g, s)),
+        _ => None,
+    };
     match (
-        job_id,
+        job_ids,
         secret_id,
         secret_key,
         token,
@@ -246,9 +288,11 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         poll_interval,
         endpoint,
         language,
+        api_version,
+        flags,
     ) {
         (
-            Some(job_id),
+            Some(job_ids),
             Some(secret_id),
             Some(secret_key),
             Some(token),
@@ -257,8 +301,10 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
             Some(poll_interval),
             Some(endpoint),
             Some(language),
+            Some(api_version),
+            Some((create_check, create_grace, start_migration)),
         ) if errors.is_empty() => Ok(Config {
-            job_id,
+            job_ids,
             credentials: Credentials {
                 secret_id,
                 secret_key,
@@ -269,6 +315,10 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
             poll_interval,
             endpoint,
             language,
+            api_version,
+            create_check,
+            create_grace,
+            start_migration,
         }),
         _ => Err(errors),
     }
@@ -310,24 +360,57 @@ fn missing(variable: &'static str, expected: &str) -> ConfigError {
     }
 }
 
-fn job_id(value: Option<String>) -> Result<String, ConfigError> {
-    const EXPECTED: &str = "a DTS migration job id such as dts-1kl0iy0v";
+/// One id or a list separated by commas, spaces or newlines; duplicates removed, order kept.
+fn job_ids(value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    const EXPECTED: &str =
+        "DTS migration job ids such as dts-1kl0iy0v, separated by commas, spaces or newlines";
     let value = value.ok_or_else(|| missing("DTS_JOB_ID", EXPECTED))?;
-    let trimmed = value.trim();
-    let valid = trimmed
-        .strip_prefix("dts-")
-        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
-        && trimmed.len() <= 64;
-    if valid {
-        Ok(trimmed.to_string())
+    let mut ids: Vec<String> = Vec::new();
+    let mut bad = Vec::new();
+    for id in value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        let valid = id.len() <= 64
+            && id.strip_prefix("dts-").is_some_and(|rest| {
+                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+        if !valid {
+            bad.push(quote(id));
+        } else if !ids.iter().any(|known| known == id) {
+            ids.push(id.to_string());
+        }
+    }
+    let problem = if !bad.is_empty() {
+        format!(
+            "got {}; expected {EXPECTED} (copy them from the DTS console)",
+            bad.join(", ")
+        )
+    } else if ids.is_empty() {
+        format!("got {}; expected {EXPECTED}", quote(&value))
+    } else if ids.len() > MAX_JOBS {
+        format!(
+            "got {} job ids; expected at most {MAX_JOBS} per run (split them over several steps)",
+            ids.len()
+        )
     } else {
-        Err(ConfigError {
-            variable: "DTS_JOB_ID",
-            problem: format!(
-                "got {}; expected {EXPECTED} (copy it from the DTS console)",
-                quote(&value)
-            ),
-        })
+        return Ok(ids);
+    };
+    Err(ConfigError {
+        variable: "DTS_JOB_ID",
+        problem,
+    })
+}
+
+/// `true`/`false` as GitHub's `getBooleanInput` reads them; empty means false.
+fn boolean(variable: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match non_empty(value).as_deref().map(str::trim) {
+        None | Some("false" | "False" | "FALSE") => Ok(false),
+        Some("true" | "True" | "TRUE") => Ok(true),
+        Some(other) => Err(ConfigError {
+            variable,
+            problem: format!("got {}; expected `true` or `false`", quote(other)),
+        }),
     }
 }
 
@@ -386,29 +469,57 @@ fn region(value: Option<String>) -> Result<String, ConfigError> {
     }
 }
 
-/// The timing variables alone, for the demo, which needs nothing else.
+/// The variables a demo run honours; it needs no credentials, job or region.
 #[derive(Deserialize, Default)]
-struct RawTiming {
+struct RawDemo {
     dts_timeout: Option<String>,
     dts_poll_interval: Option<String>,
+    dts_api_version: Option<String>,
 }
 
-/// Reads `DTS_TIMEOUT` and `DTS_POLL_INTERVAL` with the given defaults.
-pub fn timing_from_vars<I>(
+/// What a demo run may be told: how fast to poll, how long to wait, which API to play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSettings {
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub api_version: ApiVersion,
+}
+
+/// Reads `DTS_TIMEOUT`, `DTS_POLL_INTERVAL` (with the demo's own defaults) and `DTS_API_VERSION`.
+pub fn demo_settings_from_vars<I>(
     vars: I,
     default_timeout: Duration,
     default_interval: Duration,
-) -> Result<(Duration, Duration), Vec<ConfigError>>
+) -> Result<DemoSettings, Vec<ConfigError>>
 where
     I: IntoIterator<Item = (String, String)>,
 {
-    let raw: RawTiming = envy::from_iter(vars).unwrap_or_default();
-    match (
-        timeout_var(raw.dts_timeout, default_timeout),
-        poll_interval_var(raw.dts_poll_interval, default_interval),
-    ) {
-        (Ok(t), Ok(i)) => Ok((t, i)),
-        (t, i) => Err(t.err().into_iter().chain(i.err()).collect()),
+    let raw: RawDemo = envy::from_iter(vars).unwrap_or_default();
+    let mut errors = Vec::new();
+    let mut check = Collector(&mut errors);
+    let timeout = check.keep(timeout_var(raw.dts_timeout, default_timeout));
+    let poll_interval = check.keep(poll_interval_var(raw.dts_poll_interval, default_interval));
+    let api_version = check.keep(api_version(raw.dts_api_version));
+    match (timeout, poll_interval, api_version) {
+        (Some(timeout), Some(poll_interval), Some(api_version)) => Ok(DemoSettings {
+            timeout,
+            poll_interval,
+            api_version,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn api_version(value: Option<String>) -> Result<ApiVersion, ConfigError> {
+    match non_empty(value) {
+        None => Ok(ApiVersion::V2018),
+        Some(text) => ApiVersion::parse(&text).ok_or_else(|| ConfigError {
+            variable: "DTS_API_VERSION",
+            problem: format!(
+                "got {}; expected `2018-03-30` (DescribeMigrateCheckJob, the default) or `2021-12-06` (DescribeMigrationCheckJob, for jobs created in the current DTS console)",
+                quote(&text)
+            ),
+        }),
     }
 }
 
@@ -610,7 +721,9 @@ mod tests {
     #[test]
     fn minimal_configuration_gets_the_defaults() {
         let c = Config::from_vars(minimal()).unwrap();
-        assert_eq!(c.job_id, "dts-1kl0iy0v");
+        assert_eq!(c.job_ids, ["dts-1kl0iy0v"]);
+        assert!(!c.create_check && !c.start_migration);
+        assert_eq!(c.create_grace, Duration::from_secs(30));
         assert_eq!(c.region, "ap-guangzhou");
         assert_eq!(c.timeout, Duration::from_secs(1800));
         assert_eq!(c.poll_interval, Duration::from_secs(5));
@@ -618,6 +731,80 @@ mod tests {
         assert_eq!(c.endpoint.url, "https://dts.tencentcloudapi.com/");
         assert_eq!(c.endpoint.host, "dts.tencentcloudapi.com");
         assert_eq!(c.credentials.token, None);
+        assert_eq!(c.api_version, ApiVersion::V2018);
+    }
+
+    #[test]
+    fn job_lists_are_split_and_deduplicated() {
+        let c = Config::from_vars(with(&[(
+            "DTS_JOB_ID",
+            "dts-aaa1, dts-bbb2\ndts-aaa1 dts-ccc3,,\n",
+        )]))
+        .unwrap();
+        assert_eq!(c.job_ids, ["dts-aaa1", "dts-bbb2", "dts-ccc3"]);
+        let errs = errors_of(with(&[("DTS_JOB_ID", "dts-aaa1, job-2, dts-")]));
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].problem.starts_with("got \"job-2\", \"dts-\";"),
+            "{}",
+            errs[0]
+        );
+        let many: Vec<String> = (0..=MAX_JOBS).map(|i| format!("dts-{i}")).collect();
+        let errs = errors_of(with(&[("DTS_JOB_ID", &many.join(","))]));
+        assert!(errs[0].problem.contains("at most 100"));
+        let errs = errors_of(with(&[("DTS_JOB_ID", " , ")]));
+        assert_eq!(errs[0].variable, "DTS_JOB_ID");
+    }
+
+    #[test]
+    fn create_and_start_flags() {
+        let c = Config::from_vars(with(&[
+            ("DTS_CREATE_CHECK", "true"),
+            ("DTS_START_MIGRATION", "TRUE"),
+            ("DTS_CREATE_GRACE", "500ms"),
+        ]))
+        .unwrap();
+        assert!(c.create_check && c.start_migration);
+        assert_eq!(c.create_grace, Duration::from_millis(500));
+        let errs = errors_of(with(&[
+            ("DTS_CREATE_CHECK", "yes"),
+            ("DTS_START_MIGRATION", "1"),
+        ]));
+        let names: Vec<_> = errs.iter().map(|e| e.variable).collect();
+        assert_eq!(names, ["DTS_CREATE_CHECK", "DTS_START_MIGRATION"]);
+        assert!(errs[0].problem.contains("`true` or `false`"));
+    }
+
+    #[test]
+    fn api_version_selects_the_2021_api() {
+        let c = Config::from_vars(with(&[("DTS_API_VERSION", "2021-12-06")])).unwrap();
+        assert_eq!(c.api_version, ApiVersion::V2021);
+        let errs = errors_of(with(&[("DTS_API_VERSION", "2021")]));
+        assert_eq!(errs[0].variable, "DTS_API_VERSION");
+        assert!(errs[0].to_string().contains("`2021-12-06`"));
+    }
+
+    #[test]
+    fn demo_settings() {
+        let d = demo_settings_from_vars(
+            vars(&[
+                ("DTS_API_VERSION", "2021-12-06"),
+                ("DTS_POLL_INTERVAL", "100ms"),
+            ]),
+            Duration::from_secs(60),
+            Duration::from_millis(500),
+        )
+        .unwrap();
+        assert_eq!(d.api_version, ApiVersion::V2021);
+        assert_eq!(d.poll_interval, Duration::from_millis(100));
+        assert_eq!(d.timeout, Duration::from_secs(60));
+        let errs = demo_settings_from_vars(
+            vars(&[("DTS_API_VERSION", "x"), ("DTS_TIMEOUT", "y")]),
+            Duration::from_secs(60),
+            Duration::from_millis(500),
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 2);
     }
 
     #[test]
@@ -676,6 +863,7 @@ mod tests {
     fn bad_values_name_the_variable_value_and_expectation() {
         let cases = [
             ("DTS_JOB_ID", "job-1", "dts-1kl0iy0v"),
+            ("DTS_CREATE_GRACE", "soon", "DTS_CREATE_GRACE"),
             ("TENCENTCLOUD_REGION", "Guangzhou", "ap-guangzhou"),
             ("DTS_TIMEOUT", "10x", "1h30m"),
             ("DTS_TIMEOUT", "0", "greater than zero"),

@@ -7,8 +7,8 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use crate::api::{ACTION_DESCRIBE_CHECK, CONTENT_TYPE, SERVICE, VERSION_2018};
-use crate::config::{Config, Credentials, DemoMode, Language, parse_endpoint};
+use crate::api::{ApiVersion, CONTENT_TYPE, SERVICE};
+use crate::config::{Config, Credentials, DemoMode, DemoSettings, Language, parse_endpoint};
 use crate::gate;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
@@ -27,9 +27,16 @@ pub const DEMO_FAILURE_MESSAGE: &str = "The database table you selected does not
 pub const DEMO_POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub const DEMO_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The simulated check's answer to the `poll`-th well-signed request (from 1): starting, then
-/// running 10% to 90%, then finished from the seventh poll on.
-pub fn simulated_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
+/// The simulated check's answer to the `poll`-th well-signed request (from 1).
+pub fn simulated_answer(api: ApiVersion, mode: DemoMode, poll: u32) -> serde_json::Value {
+    match api {
+        ApiVersion::V2018 => legacy_answer(mode, poll),
+        ApiVersion::V2021 => migration_answer(mode, poll),
+    }
+}
+
+/// 2018-03-30: starting, then running 10% to 90%, then finished from the seventh poll on.
+fn legacy_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
     let (status, progress, flag, code, message) = match poll {
         0 | 1 => ("starting", 0, 3, 0, ""),
         2..=6 => ("running", 10 + (poll - 2) * 20, 3, 0, ""),
@@ -48,8 +55,79 @@ pub fn simulated_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
     }})
 }
 
+/// The steps of the simulated 2021-12-06 check, as the service names them.
+const DEMO_STEPS: [(&str, &str); 6] = [
+    ("ConnectDBCheck", "Database connection check"),
+    ("VersionCheck", "Version check"),
+    ("SrcPrivilegeCheck", "Source instance privilege check"),
+    ("DstPrivilegeCheck", "Target instance privilege check"),
+    ("DstEmptyCheck", "Target instance content conflict check"),
+    ("BinlogParamCheck", "Binlog parameter check"),
+];
+
+/// 2021-12-06: `notStarted`, then one more step done per poll, then `success` from the eighth
+/// poll on. Passing, it has a warning step (as the SDK's own example has); failing, the source
+/// privilege step fails with a reason, a solution and a help link.
+fn migration_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
+    let done = (poll.saturating_sub(1) as usize).min(DEMO_STEPS.len());
+    let finished = poll > DEMO_STEPS.len() as u32 + 1;
+    let steps: Vec<serde_json::Value> = DEMO_STEPS
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| {
+            let (status, items) = match (i < done, *id, mode) {
+                (false, _, _) => ("notStarted", serde_json::json!([])),
+                (true, "SrcPrivilegeCheck", DemoMode::Fail) => ("failed", serde_json::json!([{
+                    "CheckItemName": "REPLICATION CLIENT privilege",
+                    "CheckResult": "failed",
+                    "Description": "The source account needs replication privileges",
+                    "FailureReason": "The source account dts_user lacks the REPLICATION CLIENT and REPLICATION SLAVE privileges.",
+                    "Solution": "Run GRANT REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'dts_user'@'%'; on the source instance, then create the check again.",
+                    "ErrorLog": ["SHOW GRANTS FOR 'dts_user'@'%': GRANT SELECT, SHOW VIEW ON *.* TO 'dts_user'@'%'"],
+                    "HelpDoc": ["https://www.tencentcloud.com/document/product/571/42587"],
+                    "SkipInfo": "",
+                }])),
+                (true, "BinlogParamCheck", DemoMode::Pass) => ("warning", serde_json::json!([{
+                    "CheckItemName": "binlog_row_image",
+                    "CheckResult": "warning",
+                    "Description": "",
+                    "FailureReason": "binlog_row_image is MINIMAL; FULL is recommended.",
+                    "Solution": "Set binlog_row_image=FULL on the source instance.",
+                    "ErrorLog": [],
+                    "HelpDoc": ["https://www.tencentcloud.com/document/product/571/42587"],
+                    "SkipInfo": "",
+                }])),
+                (true, _, _) => ("pass", serde_json::json!([])),
+            };
+            serde_json::json!({
+                "StepNo": i,
+                "StepId": id,
+                "StepName": name,
+                "StepStatus": status,
+                "StepMessage": "",
+                "DetailCheckItems": items,
+                "HasSkipped": false,
+            })
+        })
+        .collect();
+    let (status, flag) = match (poll, finished, mode) {
+        (0 | 1, _, _) => ("notStarted", ""),
+        (_, false, _) => ("running", ""),
+        (_, true, DemoMode::Pass) => ("success", "checkPass"),
+        (_, true, DemoMode::Fail) => ("success", "checkNotPass"),
+    };
+    serde_json::json!({"Response": {
+        "Status": status,
+        "BriefMsg": if finished { "success" } else { "" },
+        "CheckFlag": flag,
+        "StepInfo": steps,
+        "RequestId": format!("demo-request-{poll}"),
+    }})
+}
+
 /// Why a request would be refused by the real service: `None` when it is well signed.
 pub fn verify_request(
+    api: ApiVersion,
     headers: &[(String, String)],
     body: &[u8],
     now_unix: i64,
@@ -62,8 +140,8 @@ pub fn verify_request(
             .unwrap_or_default()
     };
     for (header, want) in [
-        ("X-TC-Action", ACTION_DESCRIBE_CHECK),
-        ("X-TC-Version", VERSION_2018),
+        ("X-TC-Action", api.describe_check_action()),
+        ("X-TC-Version", api.as_str()),
         ("X-TC-Region", DEMO_REGION),
         ("Content-Type", CONTENT_TYPE),
     ] {
@@ -111,13 +189,13 @@ pub struct Simulator {
 impl Simulator {
     /// Binds `127.0.0.1` on a free port and serves in a background thread for the life of the
     /// process (the demo is a one-shot run).
-    pub fn start(mode: DemoMode) -> io::Result<Simulator> {
+    pub fn start(api: ApiVersion, mode: DemoMode) -> io::Result<Simulator> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         std::thread::spawn(move || {
             let mut polls = 0;
             for stream in listener.incoming().flatten() {
-                let _ = serve(stream, mode, &mut polls);
+                let _ = serve(stream, api, mode, &mut polls);
             }
         });
         Ok(Simulator { endpoint })
@@ -125,7 +203,7 @@ impl Simulator {
 }
 
 /// Answers one request on `stream`, then closes it.
-fn serve(stream: TcpStream, mode: DemoMode, polls: &mut u32) -> io::Result<()> {
+fn serve(stream: TcpStream, api: ApiVersion, mode: DemoMode, polls: &mut u32) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -149,14 +227,14 @@ fn serve(stream: TcpStream, mode: DemoMode, polls: &mut u32) -> io::Result<()> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
 
-    let answer = match verify_request(&headers, &body, gate::unix_now()) {
+    let answer = match verify_request(api, &headers, &body, gate::unix_now()) {
         Some((code, message)) => serde_json::json!({"Response": {
             "Error": {"Code": code, "Message": message},
             "RequestId": "demo-rejected",
         }}),
         None => {
             *polls += 1;
-            simulated_answer(mode, *polls)
+            simulated_answer(api, mode, *polls)
         }
     };
     let text = answer.to_string();
@@ -170,30 +248,33 @@ fn serve(stream: TcpStream, mode: DemoMode, polls: &mut u32) -> io::Result<()> {
 }
 
 /// The configuration of a demo run: the simulator's endpoint and credentials.
-pub fn demo_config(endpoint: &str, timeout: Duration, poll_interval: Duration) -> Config {
+pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
     Config {
-        job_id: DEMO_JOB_ID.to_string(),
+        job_ids: vec![DEMO_JOB_ID.to_string()],
         credentials: Credentials {
             secret_id: DEMO_SECRET_ID.to_string(),
             secret_key: DEMO_SECRET_KEY.to_string(),
             token: None,
         },
         region: DEMO_REGION.to_string(),
-        timeout,
-        poll_interval,
+        timeout: settings.timeout,
+        poll_interval: settings.poll_interval,
         endpoint: parse_endpoint(endpoint).expect("a loopback endpoint is valid"),
         language: Language::EnUs,
+        api_version: settings.api_version,
+        create_check: false,
+        create_grace: Duration::ZERO,
+        start_migration: false,
     }
 }
 
 /// Starts the simulator and runs the real gate against it, with the given timing.
 pub fn run<W: Write, E: Write>(
     mode: DemoMode,
-    timeout: Duration,
-    poll_interval: Duration,
+    settings: DemoSettings,
     reporter: &mut Reporter<W, E>,
 ) -> Outcome {
-    let simulator = match Simulator::start(mode) {
+    let simulator = match Simulator::start(settings.api_version, mode) {
         Ok(s) => s,
         Err(e) => {
             return gate::reject(
@@ -208,32 +289,35 @@ pub fn run<W: Write, E: Write>(
         }
     };
     reporter.info(&format!(
-        "dts-gate demo: a simulated DTS endpoint at {} verifies each request's TC3 signature and plays a check that will {}.",
+        "dts-gate demo: a simulated DTS endpoint at {} verifies each request's TC3 signature and plays a {} check that will {}.",
         simulator.endpoint,
+        settings.api_version.as_str(),
         match mode {
             DemoMode::Pass => "pass",
             DemoMode::Fail => "not pass",
         }
     ));
-    gate::run(
-        &demo_config(&simulator.endpoint, timeout, poll_interval),
-        reporter,
-    )
+    gate::run(&demo_config(&simulator.endpoint, settings), reporter)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Target;
+    use crate::api::{CheckFlag, Target, parse_check_answer};
+    use crate::outcome::{Decision, decide};
 
-    fn signed_headers(body: &[u8], timestamp: i64) -> Vec<(String, String)> {
-        let target = Target::from_config(&demo_config(
-            "http://127.0.0.1:4000",
-            DEMO_TIMEOUT,
-            DEMO_POLL_INTERVAL,
-        ));
+    fn settings(api: ApiVersion) -> DemoSettings {
+        DemoSettings {
+            timeout: DEMO_TIMEOUT,
+            poll_interval: DEMO_POLL_INTERVAL,
+            api_version: api,
+        }
+    }
+
+    fn signed_headers(api: ApiVersion, body: &[u8], timestamp: i64) -> Vec<(String, String)> {
+        let target = Target::from_config(&demo_config("http://127.0.0.1:4000", settings(api)));
         target
-            .request_headers(ACTION_DESCRIBE_CHECK, VERSION_2018, timestamp, body)
+            .request_headers(api.describe_check_action(), api.as_str(), timestamp, body)
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect()
@@ -243,29 +327,93 @@ mod tests {
     fn accepts_a_well_signed_request_and_refuses_tampering() {
         let body = br#"{"JobId":"dts-demo0001"}"#;
         let now = 1_700_000_000;
-        assert_eq!(verify_request(&signed_headers(body, now), body, now), None);
+        let v18 = ApiVersion::V2018;
+        assert_eq!(
+            verify_request(v18, &signed_headers(v18, body, now), body, now),
+            None
+        );
         let tampered = br#"{"JobId":"dts-demo0002"}"#;
         assert_eq!(
-            verify_request(&signed_headers(body, now), tampered, now).map(|r| r.0),
+            verify_request(v18, &signed_headers(v18, body, now), tampered, now).map(|r| r.0),
             Some("AuthFailure.SignatureFailure")
         );
         assert_eq!(
-            verify_request(&signed_headers(body, now), body, now + 301).map(|r| r.0),
+            verify_request(v18, &signed_headers(v18, body, now), body, now + 301).map(|r| r.0),
             Some("AuthFailure.SignatureExpire")
+        );
+        // A 2018 request to a 2021 simulator names the wrong action.
+        assert_eq!(
+            verify_request(
+                ApiVersion::V2021,
+                &signed_headers(v18, body, now),
+                body,
+                now
+            )
+            .map(|r| r.0),
+            Some("InvalidParameter")
         );
     }
 
+    fn decoded(api: ApiVersion, mode: DemoMode, poll: u32) -> crate::api::CheckAnswer {
+        let body = simulated_answer(api, mode, poll).to_string();
+        parse_check_answer(api, 200, body.as_bytes()).unwrap()
+    }
+
     #[test]
-    fn plays_starting_running_finished() {
-        let at = |poll| simulated_answer(DemoMode::Fail, poll)["Response"].clone();
+    fn plays_starting_running_finished_in_2018() {
+        let at =
+            |poll| simulated_answer(ApiVersion::V2018, DemoMode::Fail, poll)["Response"].clone();
         assert_eq!(at(1)["Status"], "starting");
         assert_eq!(at(2)["Status"], "running");
         assert_eq!(at(4)["Progress"], "50");
         assert_eq!(at(6)["Progress"], "90");
         assert_eq!(at(7)["Status"], "finished");
-        assert_eq!(at(7)["CheckFlag"], 0);
         assert_eq!(at(7)["ErrorMessage"], DEMO_FAILURE_MESSAGE);
-        let pass = simulated_answer(DemoMode::Pass, 9);
-        assert_eq!(pass["Response"]["CheckFlag"], 1);
+        let v18 = ApiVersion::V2018;
+        assert_eq!(
+            decide(&decoded(v18, DemoMode::Fail, 7)),
+            Decision::NotPassed
+        );
+        assert_eq!(
+            decide(&decoded(v18, DemoMode::Pass, 6)),
+            Decision::KeepPolling
+        );
+        assert_eq!(decide(&decoded(v18, DemoMode::Pass, 7)), Decision::Passed);
+    }
+
+    #[test]
+    fn plays_a_2021_check_step_by_step() {
+        let v21 = ApiVersion::V2021;
+        let first = decoded(v21, DemoMode::Pass, 1);
+        assert_eq!(
+            (first.status.as_str(), first.progress.as_deref()),
+            ("notStarted", Some("0"))
+        );
+        let middle = decoded(v21, DemoMode::Pass, 4);
+        assert_eq!(middle.status, "running");
+        assert_eq!(middle.progress.as_deref(), Some("50"));
+        assert_eq!(decide(&middle), Decision::KeepPolling);
+        let last_running = decoded(v21, DemoMode::Pass, 7);
+        assert_eq!(
+            (
+                last_running.status.as_str(),
+                last_running.progress.as_deref()
+            ),
+            ("running", Some("100"))
+        );
+        let pass = decoded(v21, DemoMode::Pass, 8);
+        assert_eq!(decide(&pass), Decision::Passed);
+        assert!(pass.steps.iter().any(|s| s.status == "warning"));
+        let fail = decoded(v21, DemoMode::Fail, 8);
+        assert_eq!(decide(&fail), Decision::NotPassed);
+        assert_eq!(
+            fail.check_flag,
+            Some(CheckFlag::Name("checkNotPass".into()))
+        );
+        let failed: Vec<_> = fail.steps.iter().filter(|s| s.is_failed()).collect();
+        assert_eq!(failed.len(), 1);
+        let item = &failed[0].items[0];
+        assert!(!item.failure_reason.is_empty() && !item.solution.is_empty());
+        assert!(item.help_doc[0].starts_with("https://"));
     }
 }

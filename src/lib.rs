@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod duration;
+pub mod fresh;
 pub mod gate;
 pub mod outcome;
 pub mod poll;

@@ -39,26 +39,45 @@ fn main() -> ExitCode {
         io::stdout(),
         io::stderr(),
     );
-    let demo_mode = match command {
-        Ok(Command::Gate { demo: Some(mode) }) => Ok(Some(mode)),
-        Ok(_) => config::demo_mode_from_vars(vars.iter().cloned()),
-        Err(problem) => Err(ConfigError {
-            variable: "command line",
-            problem,
-        }),
+    let (demo_flag, dry_run_flag) = match command {
+        Ok(Command::Gate { demo, dry_run }) => (demo, dry_run),
+        Ok(_) => (None, false),
+        Err(problem) => {
+            let error = ConfigError {
+                variable: "command line",
+                problem,
+            };
+            return exit(&gate::reject(vec![error], &mut reporter));
+        }
     };
-    let outcome = match demo_mode {
+    let modes = config::demo_mode_from_vars(vars.iter().cloned()).and_then(|demo| {
+        let dry_run = dry_run_flag || config::dry_run_from_vars(vars.iter().cloned())?;
+        Ok((demo_flag.or(demo), dry_run))
+    });
+    let outcome = match modes {
         Err(error) => gate::reject(vec![error], &mut reporter),
-        Ok(Some(mode)) => {
-            match config::timing_from_vars(vars, demo::DEMO_TIMEOUT, demo::DEMO_POLL_INTERVAL) {
-                Ok((timeout, interval)) => demo::run(mode, timeout, interval, &mut reporter),
+        Ok((Some(mode), _)) => {
+            match config::demo_settings_from_vars(
+                vars,
+                demo::DEMO_TIMEOUT,
+                demo::DEMO_POLL_INTERVAL,
+            ) {
+                Ok(settings) => demo::run(mode, settings, &mut reporter),
                 Err(errors) => gate::reject(errors, &mut reporter),
             }
         }
-        Ok(None) => match Config::from_vars(vars) {
+        Ok((None, dry_run)) => match Config::from_vars(vars) {
+            Ok(config) if dry_run => {
+                gate::dry_run(&config, &mut reporter);
+                return ExitCode::SUCCESS;
+            }
             Ok(config) => gate::run(&config, &mut reporter),
             Err(errors) => gate::reject(errors, &mut reporter),
         },
     };
-    ExitCode::from(outcome::exit_code(&outcome))
+    exit(&outcome)
+}
+
+fn exit(outcome: &outcome::Outcome) -> ExitCode {
+    ExitCode::from(outcome::exit_code(outcome))
 }

@@ -1,11 +1,8 @@
 //! The verdict: what an answer means, how a run ended, and which exit code that is.
 //! Pure and small on purpose: this is the part that must never let a bad migration through.
 
-use crate::api::{ApiError, CheckAnswer};
+use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckFlag};
 use crate::config::ConfigError;
-
-/// The `Status` values the 2018-03-30 API documents.
-pub const KNOWN_STATUSES: [&str; 4] = ["unavailable", "starting", "running", "finished"];
 
 /// What one answer means for the wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,33 +12,53 @@ pub enum Decision {
     NotPassed,
 }
 
-/// Pass only on `Status` `finished` with `CheckFlag` `1`. Any other flag of a finished check,
-/// documented (`0` not passed, `3` not checked) or not, is a failure.
+/// 2018-03-30: pass only on `Status` `finished` with `CheckFlag` `1`; any other flag of a
+/// finished check, documented (`0` not passed, `3` not checked) or not, is a failure.
+///
+/// 2021-12-06: pass only on `Status` `success` with `CheckFlag` `checkPass`. `checkNotPass`
+/// fails; `Status` `failed` (the check task itself failed to run) fails; `success` with any
+/// other flag fails. `notStarted` and `running` keep polling.
 pub fn decide(answer: &CheckAnswer) -> Decision {
-    match (answer.status.as_str(), answer.check_flag) {
-        ("finished", Some(1)) => Decision::Passed,
-        ("finished", _) => Decision::NotPassed,
-        _ => Decision::KeepPolling,
+    let flag = answer.check_flag.as_ref();
+    match answer.api {
+        ApiVersion::V2018 => match (answer.status.as_str(), flag) {
+            ("finished", Some(CheckFlag::Code(1))) => Decision::Passed,
+            ("finished", _) => Decision::NotPassed,
+            _ => Decision::KeepPolling,
+        },
+        ApiVersion::V2021 => match (answer.status.as_str(), flag) {
+            ("success", Some(CheckFlag::Name(name))) if name == "checkPass" => Decision::Passed,
+            ("success" | "failed", _) => Decision::NotPassed,
+            (_, Some(CheckFlag::Name(name))) if name == "checkNotPass" => Decision::NotPassed,
+            _ => Decision::KeepPolling,
+        },
     }
 }
 
 /// The meaning of a `CheckFlag`, as the service and its SDKs define it (not the English
-/// reference, which has 0 and 1 swapped).
-pub fn check_flag_meaning(flag: i64) -> &'static str {
+/// 2018 reference, which has 0 and 1 swapped).
+pub fn check_flag_meaning(flag: &CheckFlag) -> &'static str {
     match flag {
-        1 => "passed",
-        0 => "not passed",
-        3 => "not checked",
+        CheckFlag::Code(1) => "passed",
+        CheckFlag::Code(0) => "not passed",
+        CheckFlag::Code(3) => "not checked",
+        CheckFlag::Name(name) if name == "checkPass" => "passed",
+        CheckFlag::Name(name) if name == "checkNotPass" => "not passed",
         _ => "undocumented value",
     }
 }
 
-/// How a run of the gate ended.
+/// The 2021 check task itself failed to run: no verdict on the job, but not a pass either.
+pub fn is_task_failure(answer: &CheckAnswer) -> bool {
+    answer.api == ApiVersion::V2021 && answer.status == "failed"
+}
+
+/// How the wait for one job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum JobOutcome {
     /// The service reported a finished check that passed.
     Passed(CheckAnswer),
-    /// The service reported a finished check that did not pass.
+    /// The service reported a finished check that did not pass (or a 2021 check task failed).
     NotPassed(CheckAnswer),
     /// The deadline passed while the check was still going (`last` is its last answer).
     TimedOut {
@@ -53,44 +70,152 @@ pub enum Outcome {
         error: ApiError,
         last: Option<CheckAnswer>,
     },
-    /// The configuration is invalid; nothing was sent.
-    InvalidConfig(Vec<ConfigError>),
 }
 
-/// The process exit code of each outcome; GitHub only sees zero or not, scripts see why.
-pub fn exit_code(outcome: &Outcome) -> u8 {
-    match outcome {
-        Outcome::Passed(_) => 0,
-        Outcome::NotPassed(_) => 1,
-        Outcome::InvalidConfig(_) => 2,
-        Outcome::Failed { .. } => 3,
-        Outcome::TimedOut { .. } => 4,
-    }
-}
-
-impl Outcome {
-    /// The `result` output.
+impl JobOutcome {
+    /// The `result` output of this job.
     pub fn result(&self) -> &'static str {
         match self {
-            Outcome::Passed(_) => "passed",
-            Outcome::NotPassed(_) => "not-passed",
-            Outcome::TimedOut { .. } => "timed-out",
-            Outcome::Failed { .. } | Outcome::InvalidConfig(_) => "error",
+            JobOutcome::Passed(_) => "passed",
+            JobOutcome::NotPassed(_) => "not-passed",
+            JobOutcome::TimedOut { .. } => "timed-out",
+            JobOutcome::Failed { .. } => "error",
         }
-    }
-
-    pub fn passed(&self) -> bool {
-        matches!(self, Outcome::Passed(_))
     }
 
     /// The last check answer the service gave, if any.
     pub fn last_answer(&self) -> Option<&CheckAnswer> {
         match self {
-            Outcome::Passed(a) | Outcome::NotPassed(a) => Some(a),
-            Outcome::TimedOut { last, .. } => Some(last),
-            Outcome::Failed { last, .. } => last.as_ref(),
-            Outcome::InvalidConfig(_) => None,
+            JobOutcome::Passed(a) | JobOutcome::NotPassed(a) => Some(a),
+            JobOutcome::TimedOut { last, .. } => Some(last),
+            JobOutcome::Failed { last, .. } => last.as_ref(),
         }
+    }
+}
+
+/// What became of a job's `StartMigrateJob`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// Starting was not asked for (`DTS_START_MIGRATION` unset).
+    NotRequested,
+    /// Asked for, but not every job passed, so nothing was started.
+    Withheld,
+    Started {
+        request_id: String,
+    },
+    /// The service refused, or the call failed (the start may then be unknown).
+    Refused(ApiError),
+}
+
+/// One job's whole story: its check, the requests it took, and its start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    pub job_id: String,
+    pub outcome: JobOutcome,
+    pub polls: u32,
+    pub start: Start,
+}
+
+/// Outcomes ranked for the aggregate: an error outranks a timeout, which outranks a check that
+/// did not pass, which outranks a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Passed,
+    NotPassed,
+    TimedOut,
+    Error,
+}
+
+impl JobReport {
+    pub fn severity(&self) -> Severity {
+        match (&self.outcome, &self.start) {
+            (_, Start::Refused(_)) | (JobOutcome::Failed { .. }, _) => Severity::Error,
+            (JobOutcome::TimedOut { .. }, _) => Severity::TimedOut,
+            (JobOutcome::NotPassed(_), _) => Severity::NotPassed,
+            (JobOutcome::Passed(_), _) => Severity::Passed,
+        }
+    }
+
+    /// The `result` of this job, a refused start counting as an error.
+    pub fn result(&self) -> &'static str {
+        match self.start {
+            Start::Refused(_) => "error",
+            _ => self.outcome.result(),
+        }
+    }
+}
+
+/// How a run of the gate ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every job was waited for; one report each, in the order given.
+    Jobs(Vec<JobReport>),
+    /// The configuration is invalid; nothing was sent.
+    InvalidConfig(Vec<ConfigError>),
+}
+
+/// The process exit code: the most severe outcome over all jobs. GitHub only sees zero or
+/// not; scripts see why.
+pub fn exit_code(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::InvalidConfig(_) => 2,
+        Outcome::Jobs(_) => match outcome.severity() {
+            Severity::Passed => 0,
+            Severity::NotPassed => 1,
+            Severity::Error => 3,
+            Severity::TimedOut => 4,
+        },
+    }
+}
+
+impl Outcome {
+    pub fn jobs(&self) -> &[JobReport] {
+        match self {
+            Outcome::Jobs(jobs) => jobs,
+            Outcome::InvalidConfig(_) => &[],
+        }
+    }
+
+    /// The most severe outcome; an empty list of jobs is an error, never a pass.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Outcome::InvalidConfig(_) => Severity::Error,
+            Outcome::Jobs(jobs) => jobs
+                .iter()
+                .map(JobReport::severity)
+                .max()
+                .unwrap_or(Severity::Error),
+        }
+    }
+
+    /// The aggregate `result` output.
+    pub fn result(&self) -> &'static str {
+        match self.severity() {
+            Severity::Passed => "passed",
+            Severity::NotPassed => "not-passed",
+            Severity::TimedOut => "timed-out",
+            Severity::Error => "error",
+        }
+    }
+
+    /// True only when every job's check passed (and there was at least one).
+    pub fn passed(&self) -> bool {
+        !self.jobs().is_empty() && self.severity() == Severity::Passed
+    }
+
+    /// The job the scalar outputs describe: the first with the most severe outcome.
+    pub fn deciding_job(&self) -> Option<&JobReport> {
+        let worst = self.severity();
+        self.jobs().iter().find(|j| j.severity() == worst)
+    }
+
+    /// True only when every job's migration was started.
+    pub fn migration_started(&self) -> bool {
+        !self.jobs().is_empty()
+            && self
+                .jobs()
+                .iter()
+                .all(|j| matches!(j.start, Start::Started { .. }))
     }
 }
 
@@ -100,14 +225,70 @@ mod tests {
 
     fn answer(status: &str, flag: Option<i64>) -> CheckAnswer {
         CheckAnswer {
+            api: ApiVersion::V2018,
             status: status.into(),
-            check_flag: flag,
+            check_flag: flag.map(CheckFlag::Code),
             progress: None,
             error_code: None,
             error_message: String::new(),
             request_id: "r".into(),
             deprecated_warning: None,
+            steps: Vec::new(),
         }
+    }
+
+    fn answer_2021(status: &str, flag: Option<&str>) -> CheckAnswer {
+        CheckAnswer {
+            api: ApiVersion::V2021,
+            check_flag: flag.map(|f| CheckFlag::Name(f.into())),
+            ..answer(status, None)
+        }
+    }
+
+    #[test]
+    fn only_success_with_check_pass_passes_in_2021() {
+        assert_eq!(
+            decide(&answer_2021("success", Some("checkPass"))),
+            Decision::Passed
+        );
+        for (status, flag) in [
+            ("success", Some("checkNotPass")),
+            ("success", None),
+            ("success", Some("checkpass")),
+            ("success", Some("1")),
+            ("failed", Some("checkPass")),
+            ("failed", None),
+            ("running", Some("checkNotPass")),
+            ("notStarted", Some("checkNotPass")),
+        ] {
+            assert_eq!(
+                decide(&answer_2021(status, flag)),
+                Decision::NotPassed,
+                "{status} {flag:?}"
+            );
+        }
+        for (status, flag) in [
+            ("running", None),
+            ("notStarted", None),
+            ("running", Some("checkPass")),
+            ("finished", Some("checkPass")),
+            ("paused", None),
+        ] {
+            assert_eq!(
+                decide(&answer_2021(status, flag)),
+                Decision::KeepPolling,
+                "{status} {flag:?}"
+            );
+        }
+        // A 2018-style answer never passes as 2021, and the other way round.
+        let mut crossed = answer("finished", Some(1));
+        crossed.api = ApiVersion::V2021;
+        assert_ne!(decide(&crossed), Decision::Passed);
+        let mut crossed = answer_2021("success", Some("checkPass"));
+        crossed.api = ApiVersion::V2018;
+        assert_ne!(decide(&crossed), Decision::Passed);
+        assert!(is_task_failure(&answer_2021("failed", None)));
+        assert!(!is_task_failure(&answer("failed", None)));
     }
 
     #[test]
@@ -131,27 +312,42 @@ mod tests {
 
     #[test]
     fn flag_meanings_follow_the_service() {
-        assert_eq!(check_flag_meaning(1), "passed");
-        assert_eq!(check_flag_meaning(0), "not passed");
-        assert_eq!(check_flag_meaning(3), "not checked");
-        assert_eq!(check_flag_meaning(2), "undocumented value");
+        assert_eq!(check_flag_meaning(&CheckFlag::Code(1)), "passed");
+        assert_eq!(check_flag_meaning(&CheckFlag::Code(0)), "not passed");
+        assert_eq!(check_flag_meaning(&CheckFlag::Code(3)), "not checked");
+        assert_eq!(
+            check_flag_meaning(&CheckFlag::Code(2)),
+            "undocumented value"
+        );
+        let name = |n: &str| CheckFlag::Name(n.into());
+        assert_eq!(check_flag_meaning(&name("checkPass")), "passed");
+        assert_eq!(check_flag_meaning(&name("checkNotPass")), "not passed");
+        assert_eq!(check_flag_meaning(&name("1")), "undocumented value");
+    }
+
+    fn report(outcome: JobOutcome, start: Start) -> JobReport {
+        JobReport {
+            job_id: "dts-1".into(),
+            outcome,
+            polls: 1,
+            start,
+        }
     }
 
     #[test]
-    fn exit_codes_and_results() {
+    fn exit_codes_and_results_of_one_job() {
         let err = ApiError::Transport {
             detail: "refused".into(),
         };
         let cases = [
-            (Outcome::Passed(answer("finished", Some(1))), 0, "passed"),
+            (JobOutcome::Passed(answer("finished", Some(1))), 0, "passed"),
             (
-                Outcome::NotPassed(answer("finished", Some(0))),
+                JobOutcome::NotPassed(answer("finished", Some(0))),
                 1,
                 "not-passed",
             ),
-            (Outcome::InvalidConfig(vec![]), 2, "error"),
             (
-                Outcome::Failed {
+                JobOutcome::Failed {
                     error: err.clone(),
                     last: None,
                 },
@@ -159,7 +355,7 @@ mod tests {
                 "error",
             ),
             (
-                Outcome::TimedOut {
+                JobOutcome::TimedOut {
                     last: answer("running", Some(3)),
                     last_error: Some(err),
                 },
@@ -167,10 +363,92 @@ mod tests {
                 "timed-out",
             ),
         ];
-        for (outcome, code, result) in cases {
+        for (job, code, result) in cases {
+            let outcome = Outcome::Jobs(vec![report(job, Start::NotRequested)]);
             assert_eq!(exit_code(&outcome), code, "{outcome:?}");
             assert_eq!(outcome.result(), result);
             assert_eq!(outcome.passed(), code == 0);
         }
+        assert_eq!(exit_code(&Outcome::InvalidConfig(vec![])), 2);
+        // No job at all is never a pass.
+        assert_eq!(exit_code(&Outcome::Jobs(vec![])), 3);
+        assert!(!Outcome::Jobs(vec![]).passed());
+    }
+
+    #[test]
+    fn the_most_severe_job_decides() {
+        let pass = || {
+            report(
+                JobOutcome::Passed(answer("finished", Some(1))),
+                Start::NotRequested,
+            )
+        };
+        let fail = || {
+            report(
+                JobOutcome::NotPassed(answer("finished", Some(0))),
+                Start::NotRequested,
+            )
+        };
+        let timeout = || {
+            report(
+                JobOutcome::TimedOut {
+                    last: answer("running", None),
+                    last_error: None,
+                },
+                Start::NotRequested,
+            )
+        };
+        let error = || {
+            report(
+                JobOutcome::Failed {
+                    error: ApiError::Transport { detail: "x".into() },
+                    last: None,
+                },
+                Start::NotRequested,
+            )
+        };
+        let cases = [
+            (vec![pass(), pass()], 0),
+            (vec![pass(), fail(), pass()], 1),
+            (vec![fail(), timeout()], 4),
+            (vec![timeout(), error(), fail()], 3),
+            (vec![error(), pass()], 3),
+        ];
+        for (jobs, code) in cases {
+            assert_eq!(exit_code(&Outcome::Jobs(jobs.clone())), code, "{jobs:?}");
+        }
+        let outcome = Outcome::Jobs(vec![pass(), fail(), timeout(), fail()]);
+        assert_eq!(
+            outcome.deciding_job().unwrap().outcome.result(),
+            "timed-out"
+        );
+    }
+
+    #[test]
+    fn a_refused_start_is_an_error_and_stops_migration_started() {
+        let passed = JobOutcome::Passed(answer("finished", Some(1)));
+        let started = report(
+            passed.clone(),
+            Start::Started {
+                request_id: "r".into(),
+            },
+        );
+        let refused = report(
+            passed,
+            Start::Refused(ApiError::Service {
+                code: "FailedOperation.StatusInConflict".into(),
+                message: "job status conflict".into(),
+                request_id: "r2".into(),
+            }),
+        );
+        let all_started = Outcome::Jobs(vec![started.clone(), started.clone()]);
+        assert_eq!(exit_code(&all_started), 0);
+        assert!(all_started.migration_started());
+        let partly = Outcome::Jobs(vec![started, refused]);
+        assert_eq!(exit_code(&partly), 3);
+        assert_eq!(partly.result(), "error");
+        assert!(!partly.passed());
+        assert!(!partly.migration_started());
+        assert_eq!(partly.deciding_job().unwrap().result(), "error");
     }
 }

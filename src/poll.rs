@@ -1,22 +1,29 @@
-//! The wait loop. Time comes in through [`Clock`] and [`Sleeper`], and the request through a
-//! closure, so tests drive hours of polling in microseconds and never touch the network.
+//! The wait. Time comes in through [`Clock`] and [`Sleeper`], requests through closures, so
+//! tests drive hours of polling in microseconds and never touch the network.
 //!
-//! Deadline rule: the last poll happens at the deadline itself (a check that finishes just
-//! before the timeout is still seen), and each request's time budget ends at most
-//! [`FINAL_POLL_GRACE`] after the deadline.
+//! - Rounds: every job still waiting is polled once per round, requests at least
+//!   [`MIN_REQUEST_SPACING`] apart (at most 10 per second, half the API's limit), and the next
+//!   round starts a poll interval after each job's last answer.
+//! - Deadline: every job still waiting gets a last poll at the deadline itself (a check that
+//!   finishes just before the timeout is still seen), and no request's time budget runs past
+//!   [`FINAL_POLL_GRACE`] after the deadline.
+//! - Retries: transient errors back off exponentially with jitter, inside the deadline.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::api::{ApiError, CheckAnswer, MAX_REQUEST_TIME};
-use crate::outcome::{Decision, KNOWN_STATUSES, Outcome, decide};
+use crate::fresh::Freshness;
+use crate::outcome::{Decision, JobOutcome, decide};
 
-/// How long the last request may run past the deadline; the gate ends by then.
+/// How long the last requests may run past the deadline; the gate ends by then.
 pub const FINAL_POLL_GRACE: Duration = Duration::from_secs(2);
-/// `unavailable` this long suggests no check was ever created for the job.
+/// `unavailable` (2021: `notStarted`) this long suggests no check was ever created for the job.
 pub const UNAVAILABLE_WARNING_AFTER: Duration = Duration::from_secs(60);
 /// Retries back off exponentially up to this (or the poll interval, if longer).
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+/// Consecutive requests are at least this far apart, whatever the number of jobs.
+pub const MIN_REQUEST_SPACING: Duration = Duration::from_millis(100);
 
 /// Time since the gate started.
 pub trait Clock {
@@ -33,7 +40,7 @@ pub trait Sleeper {
 pub struct Schedule {
     pub interval: Duration,
     pub timeout: Duration,
-    /// Seeds the retry jitter; any value works, a random one spreads retries of parallel jobs.
+    /// Seeds the retry jitter; any value works, a random one spreads retries of parallel runs.
     pub jitter_seed: u64,
 }
 
@@ -41,145 +48,351 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
     Answer {
+        job: &'a str,
         answer: &'a CheckAnswer,
         poll: u32,
         elapsed: Duration,
     },
     Retrying {
+        job: &'a str,
         error: &'a ApiError,
         attempt: u32,
         delay: Duration,
         elapsed: Duration,
     },
+    /// A finished answer that may be the previous check's result was ignored.
+    Stale { job: &'a str, elapsed: Duration },
     Warning {
+        job: &'a str,
         title: &'static str,
         message: String,
     },
 }
 
-/// How the wait ended, and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waited {
-    pub outcome: Outcome,
-    pub polls: u32,
-    pub elapsed: Duration,
+/// One job to wait for, with the freshness rule when the gate created its check.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub freshness: Option<Freshness>,
 }
 
-/// Polls `probe` (which gets the request's time budget) until the check finishes, a permanent
-/// error occurs, or the timeout passes. `observe` sees every answer, retry and warning.
-pub fn wait<P, C, S, O>(
-    mut probe: P,
-    clock: &C,
-    sleeper: &mut S,
+/// How the wait for one job ended, and how many times it was polled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waited {
+    pub job_id: String,
+    pub outcome: JobOutcome,
+    pub polls: u32,
+}
+
+/// Paces, times and retries every request of a run against one deadline.
+pub struct Poller<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> {
+    clock: &'a C,
+    sleeper: &'a mut S,
     schedule: Schedule,
-    mut observe: O,
-) -> Waited
-where
-    P: FnMut(Duration) -> Result<CheckAnswer, ApiError>,
-    C: Clock + ?Sized,
-    S: Sleeper + ?Sized,
-    O: FnMut(Event),
-{
-    let mut jitter = Jitter(schedule.jitter_seed | 1);
-    let mut polls = 0u32;
-    let mut last: Option<CheckAnswer> = None;
-    let mut last_error: Option<ApiError>;
-    let mut failed_attempts = 0u32;
-    let mut warned_statuses: HashSet<String> = HashSet::new();
-    let mut warned_deprecated = false;
-    let mut unavailable_since: Option<Duration> = None;
-    let mut warned_unavailable = false;
+    last_request_at: Option<Duration>,
+    jitter: Jitter,
+    requests: u32,
+}
 
-    let finish = |outcome, polls| Waited {
-        outcome,
-        polls,
-        elapsed: clock.elapsed(),
-    };
+impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
+    pub fn new(clock: &'a C, sleeper: &'a mut S, schedule: Schedule) -> Self {
+        Poller {
+            clock,
+            sleeper,
+            schedule,
+            last_request_at: None,
+            jitter: Jitter(schedule.jitter_seed | 1),
+            requests: 0,
+        }
+    }
 
-    loop {
-        let remaining = schedule.timeout.saturating_sub(clock.elapsed());
-        let budget = (remaining + FINAL_POLL_GRACE).min(MAX_REQUEST_TIME);
-        polls += 1;
-        let delay = match probe(budget) {
+    pub fn elapsed(&self) -> Duration {
+        self.clock.elapsed()
+    }
+
+    /// Requests sent so far, of every kind.
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// The time budget of a request sent now, or `None` once no request may be sent.
+    fn budget(&self) -> Option<Duration> {
+        let end = self.schedule.timeout + FINAL_POLL_GRACE;
+        let left = end.saturating_sub(self.clock.elapsed());
+        (!left.is_zero()).then(|| left.min(MAX_REQUEST_TIME))
+    }
+
+    /// Spaces requests out and counts them; returns the request's budget.
+    fn before_request(&mut self) -> Option<Duration> {
+        if let Some(last) = self.last_request_at {
+            let since = self.clock.elapsed().saturating_sub(last);
+            if since < MIN_REQUEST_SPACING {
+                self.sleeper.sleep(MIN_REQUEST_SPACING - since);
+            }
+        }
+        let budget = self.budget()?;
+        self.last_request_at = Some(self.clock.elapsed());
+        self.requests += 1;
+        Some(budget)
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.clock.elapsed() >= self.schedule.timeout
+    }
+
+    /// One call (create a check, start a migration) retried while `retryable` says so and the
+    /// deadline allows.
+    pub fn call_with_retries<T>(
+        &mut self,
+        job: &str,
+        mut call: impl FnMut(Duration) -> Result<T, ApiError>,
+        retryable: impl Fn(&ApiError) -> bool,
+        mut observe: impl FnMut(Event),
+    ) -> Result<T, ApiError> {
+        let mut attempt = 0;
+        loop {
+            let Some(budget) = self.before_request() else {
+                return Err(ApiError::Transport {
+                    detail: "the deadline passed before the request could be sent".into(),
+                });
+            };
+            let error = match call(budget) {
+                Ok(value) => return Ok(value),
+                Err(e) if !retryable(&e) || self.past_deadline() => return Err(e),
+                Err(e) => e,
+            };
+            attempt += 1;
+            let delay = retry_delay(attempt, self.schedule.interval, self.jitter.next_unit());
+            observe(Event::Retrying {
+                job,
+                error: &error,
+                attempt,
+                delay,
+                elapsed: self.clock.elapsed(),
+            });
+            let left = self.schedule.timeout.saturating_sub(self.clock.elapsed());
+            self.sleeper.sleep(delay.min(left));
+        }
+    }
+
+    /// Polls every job (through `probe`, which gets the job id and the request's time budget)
+    /// until each has finished, failed permanently, or the deadline passed. `observe` sees
+    /// every answer, retry and warning.
+    pub fn wait_all<P, O>(&mut self, jobs: Vec<Job>, mut probe: P, mut observe: O) -> Vec<Waited>
+    where
+        P: FnMut(&str, Duration) -> Result<CheckAnswer, ApiError>,
+        O: FnMut(Event),
+    {
+        let start = self.clock.elapsed();
+        let mut states: Vec<JobState> = jobs
+            .into_iter()
+            .map(|job| JobState::new(job, start))
+            .collect();
+        loop {
+            for state in states.iter_mut().filter(|s| s.outcome.is_none()) {
+                if state.next_at > self.clock.elapsed() {
+                    continue;
+                }
+                let Some(budget) = self.before_request() else {
+                    break;
+                };
+                state.polls += 1;
+                let reply = probe(&state.job.id, budget);
+                state.handle(reply, self, &mut observe);
+            }
+            let pending = states.iter().filter(|s| s.outcome.is_none());
+            let Some(next) = pending.map(|s| s.next_at).min() else {
+                break;
+            };
+            if self.past_deadline() || self.budget().is_none() {
+                break;
+            }
+            let now = self.clock.elapsed();
+            if next > now {
+                self.sleeper.sleep(next - now);
+            }
+        }
+        states.into_iter().map(JobState::finish).collect()
+    }
+}
+
+/// Everything the wait remembers about one job.
+struct JobState {
+    job: Job,
+    polls: u32,
+    next_at: Duration,
+    outcome: Option<JobOutcome>,
+    last: Option<CheckAnswer>,
+    last_error: Option<ApiError>,
+    failed_attempts: u32,
+    warned_statuses: HashSet<String>,
+    warned_deprecated: bool,
+    not_started_since: Option<Duration>,
+    warned_not_started: bool,
+    reported_stale: bool,
+}
+
+impl JobState {
+    fn new(job: Job, start: Duration) -> JobState {
+        JobState {
+            job,
+            polls: 0,
+            next_at: start,
+            outcome: None,
+            last: None,
+            last_error: None,
+            failed_attempts: 0,
+            warned_statuses: HashSet::new(),
+            warned_deprecated: false,
+            not_started_since: None,
+            warned_not_started: false,
+            reported_stale: false,
+        }
+    }
+
+    /// Folds one reply into the state: a verdict, or when to poll next.
+    fn handle<C: Clock + ?Sized, S: Sleeper + ?Sized>(
+        &mut self,
+        reply: Result<CheckAnswer, ApiError>,
+        poller: &mut Poller<C, S>,
+        observe: &mut impl FnMut(Event),
+    ) {
+        let elapsed = poller.clock.elapsed();
+        let job_id = self.job.id.clone();
+        let job = job_id.as_str();
+        let delay = match reply {
             Ok(answer) => {
-                let elapsed = clock.elapsed();
                 observe(Event::Answer {
+                    job,
                     answer: &answer,
-                    poll: polls,
+                    poll: self.polls,
                     elapsed,
                 });
-                if let Some(text) = &answer.deprecated_warning
-                    && !warned_deprecated
-                {
-                    warned_deprecated = true;
-                    observe(Event::Warning {
-                        title: "DTS API deprecation",
-                        message: text.clone(),
-                    });
-                }
-                if !KNOWN_STATUSES.contains(&answer.status.as_str())
-                    && warned_statuses.insert(answer.status.clone())
-                {
-                    observe(Event::Warning {
-                        title: "Unknown DTS check status",
-                        message: format!(
-                            "the service reported Status {:?}, which this gate does not know; it keeps polling and will not treat it as a pass",
-                            answer.status
-                        ),
-                    });
-                }
-                if answer.status == "unavailable" {
-                    let since = *unavailable_since.get_or_insert(elapsed);
-                    if !warned_unavailable && elapsed - since >= UNAVAILABLE_WARNING_AFTER {
-                        warned_unavailable = true;
-                        observe(Event::Warning {
-                            title: "No DTS check yet",
-                            message: format!(
-                                "the check has been `unavailable` for {}s: no check may have been created for this job; run CreateMigrateCheckJob first",
-                                (elapsed - since).as_secs()
-                            ),
-                        });
-                    }
-                } else {
-                    unavailable_since = None;
-                }
-                failed_attempts = 0;
-                last_error = None;
+                self.warn_about(&answer, elapsed, observe);
+                self.failed_attempts = 0;
+                self.last_error = None;
+                let fresh = match &mut self.job.freshness {
+                    Some(f) => f.admits(&answer, elapsed),
+                    None => true,
+                };
                 match decide(&answer) {
-                    Decision::Passed => return finish(Outcome::Passed(answer), polls),
-                    Decision::NotPassed => return finish(Outcome::NotPassed(answer), polls),
-                    Decision::KeepPolling => {}
+                    Decision::Passed if fresh => {
+                        self.outcome = Some(JobOutcome::Passed(answer));
+                        return;
+                    }
+                    Decision::NotPassed if fresh => {
+                        self.outcome = Some(JobOutcome::NotPassed(answer));
+                        return;
+                    }
+                    Decision::Passed | Decision::NotPassed if !self.reported_stale => {
+                        self.reported_stale = true;
+                        observe(Event::Stale { job, elapsed });
+                    }
+                    _ => {}
                 }
-                last = Some(answer);
-                schedule.interval
+                self.last = Some(answer);
+                poller.schedule.interval
             }
             Err(error) if !error.is_transient() => {
-                return finish(Outcome::Failed { error, last }, polls);
+                self.outcome = Some(JobOutcome::Failed {
+                    error,
+                    last: self.last.take(),
+                });
+                return;
             }
             Err(error) => {
-                failed_attempts += 1;
-                let delay = retry_delay(failed_attempts, schedule.interval, jitter.next_unit());
+                self.failed_attempts += 1;
+                let delay = retry_delay(
+                    self.failed_attempts,
+                    poller.schedule.interval,
+                    poller.jitter.next_unit(),
+                );
                 observe(Event::Retrying {
+                    job,
                     error: &error,
-                    attempt: failed_attempts,
+                    attempt: self.failed_attempts,
                     delay,
-                    elapsed: clock.elapsed(),
+                    elapsed,
                 });
-                last_error = Some(error);
+                self.last_error = Some(error);
                 delay
             }
         };
+        let now = poller.clock.elapsed();
+        self.next_at = (now + delay).min(poller.schedule.timeout.max(now));
+    }
 
-        let elapsed = clock.elapsed();
-        if elapsed >= schedule.timeout {
-            let outcome = match (last, last_error) {
-                (Some(last), last_error) => Outcome::TimedOut { last, last_error },
-                (None, Some(error)) => Outcome::Failed { error, last: None },
-                (None, None) => unreachable!("every poll yields an answer or an error"),
-            };
-            return finish(outcome, polls);
+    fn warn_about(
+        &mut self,
+        answer: &CheckAnswer,
+        elapsed: Duration,
+        observe: &mut impl FnMut(Event),
+    ) {
+        let job_id = self.job.id.clone();
+        let job = job_id.as_str();
+        if let Some(text) = &answer.deprecated_warning
+            && !self.warned_deprecated
+        {
+            self.warned_deprecated = true;
+            observe(Event::Warning {
+                job,
+                title: "DTS API deprecation",
+                message: text.clone(),
+            });
         }
-        sleeper.sleep(delay.min(schedule.timeout - elapsed));
+        if !answer
+            .api
+            .known_statuses()
+            .contains(&answer.status.as_str())
+            && self.warned_statuses.insert(answer.status.clone())
+        {
+            observe(Event::Warning {
+                job,
+                title: "Unknown DTS check status",
+                message: format!(
+                    "the service reported Status {:?}, which this gate does not know; it keeps polling and will not treat it as a pass",
+                    answer.status
+                ),
+            });
+        }
+        if answer.status == answer.api.not_started_status() {
+            let since = *self.not_started_since.get_or_insert(elapsed);
+            if !self.warned_not_started && elapsed - since >= UNAVAILABLE_WARNING_AFTER {
+                self.warned_not_started = true;
+                observe(Event::Warning {
+                    job,
+                    title: "No DTS check yet",
+                    message: format!(
+                        "the check has been `{}` for {}s: no check may have been created for this job; run CreateMigrateCheckJob first (or set DTS_CREATE_CHECK=true)",
+                        answer.status,
+                        (elapsed - since).as_secs()
+                    ),
+                });
+            }
+        } else {
+            self.not_started_since = None;
+        }
+    }
+
+    /// The job's outcome; a job still waiting at the deadline timed out (or, with no valid
+    /// answer at all, failed).
+    fn finish(self) -> Waited {
+        let outcome = match (self.outcome, self.last, self.last_error) {
+            (Some(outcome), _, _) => outcome,
+            (None, Some(last), last_error) => JobOutcome::TimedOut { last, last_error },
+            (None, None, Some(error)) => JobOutcome::Failed { error, last: None },
+            (None, None, None) => JobOutcome::Failed {
+                error: ApiError::Transport {
+                    detail: "the deadline passed before this job could be polled".into(),
+                },
+                last: None,
+            },
+        };
+        Waited {
+            job_id: self.job.id,
+            outcome,
+            polls: self.polls,
+        }
     }
 }
 
@@ -210,13 +423,21 @@ impl Jitter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
-    use std::collections::VecDeque;
+    use crate::api::{ApiVersion, CheckFlag};
+    use crate::fresh::Prior;
+    use std::cell::{Cell, RefCell};
+    use std::collections::{HashMap, VecDeque};
     use std::rc::Rc;
 
     /// A clock that only moves when someone sleeps or a request "takes time".
     #[derive(Clone, Default)]
     struct FakeTime(Rc<Cell<Duration>>);
+
+    impl FakeTime {
+        fn advance(&self, d: Duration) {
+            self.0.set(self.0.get() + d);
+        }
+    }
 
     impl Clock for FakeTime {
         fn elapsed(&self) -> Duration {
@@ -226,19 +447,21 @@ mod tests {
 
     impl Sleeper for FakeTime {
         fn sleep(&mut self, duration: Duration) {
-            self.0.set(self.0.get() + duration);
+            self.advance(duration);
         }
     }
 
     fn answer(status: &str, flag: Option<i64>) -> CheckAnswer {
         CheckAnswer {
+            api: ApiVersion::V2018,
             status: status.into(),
-            check_flag: flag,
+            check_flag: flag.map(CheckFlag::Code),
             progress: Some("50".into()),
             error_code: Some(0),
             error_message: String::new(),
             request_id: format!("req-{status}"),
             deprecated_warning: None,
+            steps: Vec::new(),
         }
     }
 
@@ -257,40 +480,88 @@ mod tests {
         }
     }
 
-    /// Runs the loop over scripted replies (the last one repeats), each taking `latency`.
-    fn run_script(
-        replies: Vec<Result<CheckAnswer, ApiError>>,
+    type Script = Vec<Result<CheckAnswer, ApiError>>;
+    /// Every request of a scripted run: which job, when, with what time budget.
+    type Requests = Vec<(String, Duration, Duration)>;
+
+    /// Runs the loop over scripted replies per job (the last one repeats), each taking
+    /// `latency`; returns the results, the events and every request as (job, time, budget).
+    fn run_jobs(
+        scripts: Vec<(&str, Script)>,
+        freshness: Option<Freshness>,
         schedule: Schedule,
         latency: Duration,
-    ) -> (Waited, Vec<String>, Vec<Duration>) {
+    ) -> (Vec<Waited>, Vec<String>, Requests) {
         let time = FakeTime::default();
         let mut sleeper = time.clone();
-        let mut script: VecDeque<_> = replies.into();
-        let mut budgets = Vec::new();
+        let scripts: RefCell<HashMap<String, VecDeque<_>>> = RefCell::new(
+            scripts
+                .iter()
+                .map(|(id, s)| (id.to_string(), s.clone().into()))
+                .collect(),
+        );
+        let jobs = scripts_order(&scripts.borrow(), freshness);
+        let mut requests = Vec::new();
         let mut events = Vec::new();
         let probe_time = time.clone();
-        let probe = |budget: Duration| {
-            budgets.push(budget);
-            probe_time.0.set(probe_time.0.get() + latency.min(budget));
+        let probe = |job: &str, budget: Duration| {
+            requests.push((job.to_string(), probe_time.elapsed(), budget));
+            probe_time.advance(latency.min(budget));
+            let mut all = scripts.borrow_mut();
+            let script = all.get_mut(job).unwrap();
             if script.len() > 1 {
                 script.pop_front().unwrap()
             } else {
                 script.front().cloned().unwrap()
             }
         };
-        let waited = wait(probe, &time, &mut sleeper, schedule, |e| {
+        let mut poller = Poller::new(&time, &mut sleeper, schedule);
+        let waited = poller.wait_all(jobs, probe, |e| {
             events.push(match e {
-                Event::Answer { answer, .. } => format!("answer {}", answer.status),
-                Event::Retrying { attempt, .. } => format!("retry {attempt}"),
-                Event::Warning { title, .. } => format!("warning {title}"),
+                Event::Answer { job, answer, .. } => format!("{job} answer {}", answer.status),
+                Event::Retrying { job, attempt, .. } => format!("{job} retry {attempt}"),
+                Event::Stale { job, .. } => format!("{job} stale"),
+                Event::Warning { job, title, .. } => format!("{job} warning {title}"),
             })
         });
-        (waited, events, budgets)
+        (waited, events, requests)
+    }
+
+    fn scripts_order(
+        scripts: &HashMap<String, VecDeque<Result<CheckAnswer, ApiError>>>,
+        freshness: Option<Freshness>,
+    ) -> Vec<Job> {
+        let mut ids: Vec<&String> = scripts.keys().collect();
+        ids.sort();
+        ids.into_iter()
+            .map(|id| Job {
+                id: id.clone(),
+                freshness: freshness.clone(),
+            })
+            .collect()
+    }
+
+    fn one_job(
+        script: Script,
+        schedule: Schedule,
+        latency: Duration,
+    ) -> (Waited, Vec<String>, Vec<Duration>) {
+        let (mut waited, events, requests) =
+            run_jobs(vec![("dts-a", script)], None, schedule, latency);
+        let events = events
+            .into_iter()
+            .map(|e| e.replacen("dts-a ", "", 1))
+            .collect();
+        (
+            waited.remove(0),
+            events,
+            requests.into_iter().map(|r| r.2).collect(),
+        )
     }
 
     #[test]
     fn passes_after_the_check_finishes() {
-        let (w, events, _) = run_script(
+        let (w, events, _) = one_job(
             vec![
                 Ok(answer("starting", Some(3))),
                 Ok(answer("running", Some(3))),
@@ -299,9 +570,8 @@ mod tests {
             schedule(5000, 600),
             Duration::ZERO,
         );
-        assert!(matches!(w.outcome, Outcome::Passed(ref a) if a.request_id == "req-finished"));
+        assert!(matches!(w.outcome, JobOutcome::Passed(ref a) if a.request_id == "req-finished"));
         assert_eq!(w.polls, 3);
-        assert_eq!(w.elapsed, Duration::from_secs(10));
         assert_eq!(
             events,
             ["answer starting", "answer running", "answer finished"]
@@ -311,54 +581,73 @@ mod tests {
     #[test]
     fn a_finished_check_that_did_not_pass_fails_at_once() {
         for flag in [0, 3, 2] {
-            let (w, _, _) = run_script(
+            let (w, _, _) = one_job(
                 vec![Ok(answer("finished", Some(flag)))],
                 schedule(5000, 600),
                 Duration::ZERO,
             );
-            assert!(matches!(w.outcome, Outcome::NotPassed(_)), "{flag}");
+            assert!(matches!(w.outcome, JobOutcome::NotPassed(_)), "{flag}");
             assert_eq!(w.polls, 1);
         }
     }
 
     #[test]
     fn times_out_with_a_final_poll_at_the_deadline() {
-        let (w, _, budgets) = run_script(
+        let (_, _, requests) = run_jobs(
+            vec![("dts-a", vec![Ok(answer("running", Some(3)))])],
+            None,
+            schedule(4000, 10),
+            Duration::ZERO,
+        );
+        let times: Vec<u64> = requests.iter().map(|r| r.1.as_secs()).collect();
+        // Polls at 0, 4, 8 and the deadline, 10.
+        assert_eq!(times, [0, 4, 8, 10]);
+        assert_eq!(requests.last().unwrap().2, FINAL_POLL_GRACE);
+        let (w, _, _) = one_job(
             vec![Ok(answer("running", Some(3)))],
             schedule(4000, 10),
             Duration::ZERO,
         );
-        // Polls at 0, 4, 8 and the deadline, 10.
-        assert_eq!(w.polls, 4);
-        assert_eq!(w.elapsed, Duration::from_secs(10));
         assert!(
-            matches!(w.outcome, Outcome::TimedOut { ref last, last_error: None } if last.status == "running")
+            matches!(w.outcome, JobOutcome::TimedOut { ref last, last_error: None } if last.status == "running")
         );
-        assert_eq!(budgets.last(), Some(&FINAL_POLL_GRACE));
     }
 
     #[test]
-    fn the_last_request_never_outlives_the_deadline_by_more_than_the_grace() {
+    fn no_request_outlives_the_deadline_by_more_than_the_grace() {
         // Every request hangs until its budget runs out.
-        let (w, _, budgets) = run_script(
-            vec![Err(ApiError::Transport {
-                detail: "timed out".into(),
-            })],
+        let (_, _, requests) = run_jobs(
+            vec![
+                (
+                    "dts-a",
+                    vec![Err(ApiError::Transport {
+                        detail: "timed out".into(),
+                    })],
+                ),
+                (
+                    "dts-b",
+                    vec![Err(ApiError::Transport {
+                        detail: "timed out".into(),
+                    })],
+                ),
+            ],
+            None,
             schedule(1000, 45),
             Duration::from_secs(3600),
         );
-        assert!(
-            w.elapsed <= Duration::from_secs(45) + FINAL_POLL_GRACE,
-            "{:?}",
-            w.elapsed
-        );
-        assert!(budgets.iter().all(|b| *b <= MAX_REQUEST_TIME));
-        assert!(matches!(w.outcome, Outcome::Failed { last: None, .. }));
+        let deadline = Duration::from_secs(45) + FINAL_POLL_GRACE;
+        for (_, at, budget) in &requests {
+            assert!(
+                *at + *budget <= deadline,
+                "request at {at:?} with budget {budget:?}"
+            );
+            assert!(*budget <= MAX_REQUEST_TIME);
+        }
     }
 
     #[test]
     fn transient_errors_are_retried_then_the_check_passes() {
-        let (w, events, _) = run_script(
+        let (w, events, _) = one_job(
             vec![
                 Err(transient()),
                 Err(ApiError::Service {
@@ -371,14 +660,14 @@ mod tests {
             schedule(1000, 600),
             Duration::ZERO,
         );
-        assert!(w.outcome.passed());
+        assert!(matches!(w.outcome, JobOutcome::Passed(_)));
         assert_eq!(w.polls, 3);
         assert_eq!(events, ["retry 1", "retry 2", "answer finished"]);
     }
 
     #[test]
     fn permanent_errors_stop_at_once() {
-        let (w, _, _) = run_script(
+        let (w, _, _) = one_job(
             vec![
                 Ok(answer("running", Some(3))),
                 Err(ApiError::Service {
@@ -394,29 +683,28 @@ mod tests {
         assert_eq!(w.polls, 2);
         assert!(matches!(
             w.outcome,
-            Outcome::Failed { ref error, last: Some(_) } if error.code() == "AuthFailure.SignatureFailure"
+            JobOutcome::Failed { ref error, last: Some(_) } if error.code() == "AuthFailure.SignatureFailure"
         ));
     }
 
     #[test]
     fn only_errors_until_the_deadline_is_a_failure_not_a_timeout() {
-        let (w, _, _) = run_script(vec![Err(transient())], schedule(1000, 20), Duration::ZERO);
+        let (w, _, _) = one_job(vec![Err(transient())], schedule(1000, 20), Duration::ZERO);
         assert!(
-            matches!(w.outcome, Outcome::Failed { ref error, last: None } if *error == transient())
+            matches!(w.outcome, JobOutcome::Failed { ref error, last: None } if *error == transient())
         );
-        assert_eq!(w.elapsed, Duration::from_secs(20));
     }
 
     #[test]
     fn errors_after_a_running_answer_end_as_a_timeout_that_remembers_the_error() {
-        let (w, _, _) = run_script(
+        let (w, _, _) = one_job(
             vec![Ok(answer("running", Some(3))), Err(transient())],
             schedule(1000, 20),
             Duration::ZERO,
         );
         assert!(matches!(
             w.outcome,
-            Outcome::TimedOut {
+            JobOutcome::TimedOut {
                 last_error: Some(_),
                 ..
             }
@@ -425,7 +713,7 @@ mod tests {
 
     #[test]
     fn unknown_statuses_keep_polling_and_warn_once() {
-        let (w, events, _) = run_script(
+        let (w, events, _) = one_job(
             vec![
                 Ok(answer("paused", Some(1))),
                 Ok(answer("paused", Some(1))),
@@ -434,19 +722,19 @@ mod tests {
             schedule(1000, 600),
             Duration::ZERO,
         );
-        assert!(matches!(w.outcome, Outcome::NotPassed(_)));
+        assert!(matches!(w.outcome, JobOutcome::NotPassed(_)));
         let warnings = events.iter().filter(|e| e.starts_with("warning")).count();
         assert_eq!(warnings, 1, "{events:?}");
     }
 
     #[test]
     fn a_long_unavailable_status_warns_once() {
-        let (w, events, _) = run_script(
+        let (w, events, _) = one_job(
             vec![Ok(answer("unavailable", Some(3)))],
             schedule(5000, 180),
             Duration::ZERO,
         );
-        assert!(matches!(w.outcome, Outcome::TimedOut { .. }));
+        assert!(matches!(w.outcome, JobOutcome::TimedOut { .. }));
         let warnings: Vec<_> = events.iter().filter(|e| e.starts_with("warning")).collect();
         assert_eq!(warnings, ["warning No DTS check yet"]);
     }
@@ -455,13 +743,145 @@ mod tests {
     fn deprecation_warning_is_shown_once() {
         let mut a = answer("running", Some(3));
         a.deprecated_warning = Some("moving on".into());
-        let (_, events, _) = run_script(
+        let (_, events, _) = one_job(
             vec![Ok(a.clone()), Ok(a), Ok(answer("finished", Some(1)))],
             schedule(1000, 600),
             Duration::ZERO,
         );
         let warnings = events.iter().filter(|e| e.starts_with("warning")).count();
         assert_eq!(warnings, 1);
+    }
+
+    #[test]
+    fn every_job_is_polled_each_round_with_requests_spaced_out() {
+        let running = || Ok(answer("running", Some(3)));
+        let (waited, _, requests) = run_jobs(
+            vec![
+                ("dts-a", vec![running(), Ok(answer("finished", Some(1)))]),
+                (
+                    "dts-b",
+                    vec![running(), running(), Ok(answer("finished", Some(0)))],
+                ),
+                ("dts-c", vec![Ok(answer("finished", Some(1)))]),
+            ],
+            None,
+            schedule(1000, 600),
+            Duration::ZERO,
+        );
+        let results: Vec<&str> = waited.iter().map(|w| w.outcome.result()).collect();
+        assert_eq!(results, ["passed", "not-passed", "passed"]);
+        let order: Vec<&str> = requests.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            order,
+            ["dts-a", "dts-b", "dts-c", "dts-a", "dts-b", "dts-b"]
+        );
+        for pair in requests.windows(2) {
+            assert!(pair[1].1 - pair[0].1 >= MIN_REQUEST_SPACING, "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn many_jobs_stay_far_below_the_rate_limit() {
+        let scripts = (0..50)
+            .map(|i| (format!("dts-{i:02}"), vec![Ok(answer("running", Some(3)))]))
+            .collect::<Vec<_>>();
+        let (_, _, requests) = run_jobs(
+            scripts
+                .iter()
+                .map(|(id, s)| (id.as_str(), s.clone()))
+                .collect(),
+            None,
+            schedule(100, 30),
+            Duration::ZERO,
+        );
+        // No one-second window holds more than 10 requests (the API allows 20).
+        for (i, r) in requests.iter().enumerate() {
+            let in_window = requests[i..]
+                .iter()
+                .take_while(|q| q.1 < r.1 + Duration::from_secs(1))
+                .count();
+            assert!(
+                in_window <= 10,
+                "{in_window} requests in the second after {:?}",
+                r.1
+            );
+        }
+    }
+
+    #[test]
+    fn a_stale_result_after_a_create_is_not_accepted() {
+        let old_pass = answer("finished", Some(1));
+        let freshness = Freshness::new(
+            Prior::from_answer(Some(&old_pass)),
+            Duration::ZERO,
+            Duration::from_secs(30),
+        );
+        let (waited, events, _) = run_jobs(
+            vec![(
+                "dts-a",
+                vec![
+                    Ok(old_pass.clone()),
+                    Ok(old_pass.clone()),
+                    Ok(old_pass),
+                    Ok(answer("running", Some(3))),
+                    Ok(answer("finished", Some(0))),
+                ],
+            )],
+            Some(freshness),
+            schedule(1000, 600),
+            Duration::ZERO,
+        );
+        assert!(
+            matches!(waited[0].outcome, JobOutcome::NotPassed(_)),
+            "{waited:?}"
+        );
+        assert_eq!(waited[0].polls, 5);
+        assert_eq!(events.iter().filter(|e| e.ends_with("stale")).count(), 1);
+    }
+
+    #[test]
+    fn an_endlessly_stale_result_times_out_rather_than_passes() {
+        let old_pass = answer("finished", Some(1));
+        let freshness = Freshness::new(Prior::Unknown, Duration::ZERO, Duration::from_secs(3600));
+        let (waited, _, _) = run_jobs(
+            vec![("dts-a", vec![Ok(old_pass)])],
+            Some(freshness),
+            schedule(1000, 20),
+            Duration::ZERO,
+        );
+        assert!(matches!(waited[0].outcome, JobOutcome::TimedOut { .. }));
+    }
+
+    #[test]
+    fn retries_of_calls_stop_at_permanent_errors_and_the_deadline() {
+        let time = FakeTime::default();
+        let mut sleeper = time.clone();
+        let mut poller = Poller::new(&time, &mut sleeper, schedule(1000, 10));
+        let mut calls = 0;
+        let result: Result<(), ApiError> = poller.call_with_retries(
+            "dts-a",
+            |_| {
+                calls += 1;
+                Err(transient())
+            },
+            ApiError::is_transient,
+            |_| {},
+        );
+        assert!(result.is_err());
+        assert!(calls > 3);
+        assert!(time.elapsed() <= Duration::from_secs(10) + FINAL_POLL_GRACE);
+        let mut calls = 0;
+        let result: Result<(), ApiError> = poller.call_with_retries(
+            "dts-a",
+            |_| {
+                calls += 1;
+                Err(transient())
+            },
+            |_| false,
+            |_| {},
+        );
+        assert!(result.is_err());
+        assert_eq!(calls, 1);
     }
 
     #[test]

@@ -12,33 +12,181 @@ use serde_json::Value;
 use crate::config::{Config, Credentials, Endpoint, Language};
 use crate::sign;
 
+mod legacy;
+mod migration;
+
+pub use migration::step_progress;
+
 /// The product name that signs and routes every DTS action.
 pub const SERVICE: &str = "dts";
-/// The legacy ("DTS API 2018-03-30") version that `DescribeMigrateCheckJob` belongs to.
-pub const VERSION_2018: &str = "2018-03-30";
-pub const ACTION_DESCRIBE_CHECK: &str = "DescribeMigrateCheckJob";
-/// Sent and signed byte for byte; the SDKs send it without a charset.
 pub const CONTENT_TYPE: &str = "application/json";
 pub const USER_AGENT: &str = concat!("dts-gate/", env!("CARGO_PKG_VERSION"));
-/// A check answer is a few hundred bytes; anything near this is not a DTS answer.
+/// A check answer is a few kilobytes; anything near this is not a DTS answer.
 pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 /// No single request may take longer than this, whatever the overall deadline.
 pub const MAX_REQUEST_TIME: Duration = Duration::from_secs(30);
 
-/// A decoded `DescribeMigrateCheckJob` answer.
+/// The two DTS API generations. Jobs created in the current console or with the current API
+/// are checked with 2021-12-06; older jobs with 2018-03-30. Same host and service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// "DTS API 2018-03-30": `DescribeMigrateCheckJob`.
+    V2018,
+    /// "NewDTS" 2021-12-06: `DescribeMigrationCheckJob`, with per-step details.
+    V2021,
+}
+
+impl ApiVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V2018 => "2018-03-30",
+            ApiVersion::V2021 => "2021-12-06",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ApiVersion> {
+        match text.trim() {
+            "2018-03-30" => Some(ApiVersion::V2018),
+            "2021-12-06" => Some(ApiVersion::V2021),
+            _ => None,
+        }
+    }
+
+    /// The action that reads a job's check result.
+    pub fn describe_check_action(self) -> &'static str {
+        match self {
+            ApiVersion::V2018 => "DescribeMigrateCheckJob",
+            ApiVersion::V2021 => "DescribeMigrationCheckJob",
+        }
+    }
+
+    /// The `Status` values this version documents; others keep the gate polling.
+    pub fn known_statuses(self) -> &'static [&'static str] {
+        match self {
+            ApiVersion::V2018 => &["unavailable", "starting", "running", "finished"],
+            ApiVersion::V2021 => &["notStarted", "running", "failed", "success"],
+        }
+    }
+
+    /// The action that creates (re-runs) a job's check.
+    pub fn create_check_action(self) -> &'static str {
+        "CreateMigrateCheckJob"
+    }
+
+    /// The action that starts a migration whose check passed.
+    pub fn start_action(self) -> &'static str {
+        "StartMigrateJob"
+    }
+
+    /// The status of a job that has no check (yet).
+    pub fn not_started_status(self) -> &'static str {
+        match self {
+            ApiVersion::V2018 => "unavailable",
+            ApiVersion::V2021 => "notStarted",
+        }
+    }
+
+    pub fn other(self) -> ApiVersion {
+        match self {
+            ApiVersion::V2018 => ApiVersion::V2021,
+            ApiVersion::V2021 => ApiVersion::V2018,
+        }
+    }
+}
+
+/// `CheckFlag`: an integer in 2018-03-30 (`1` passed, `0` not passed, `3` not checked), a
+/// name in 2021-12-06 (`checkPass`, `checkNotPass`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckFlag {
+    Code(i64),
+    Name(String),
+}
+
+impl fmt::Display for CheckFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckFlag::Code(c) => write!(f, "{c}"),
+            CheckFlag::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// A decoded check answer of either API version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckAnswer {
-    /// `unavailable`, `starting`, `running`, `finished`, or a value this tool does not know.
+    pub api: ApiVersion,
+    /// The service's `Status`, possibly a value this tool does not know.
     pub status: String,
-    /// `1` passed, `0` not passed, `3` not checked. `None` only before the check finished.
-    pub check_flag: Option<i64>,
-    /// `"0"`..`"100"` as the service sent it.
+    /// `None` until the check finished (and in malformed-but-tolerated running answers).
+    pub check_flag: Option<CheckFlag>,
+    /// Percent as text: 2018's `Progress` as sent; 2021's steps finished out of all steps.
     pub progress: Option<String>,
+    /// 2018's `ErrorCode`.
     pub error_code: Option<i64>,
+    /// 2018's `ErrorMessage`, 2021's `BriefMsg`.
     pub error_message: String,
     pub request_id: String,
     /// `Response.DeprecatedWarning`, shown to the user as a warning.
     pub deprecated_warning: Option<String>,
+    /// 2021's `StepInfo`, in the service's order; empty for 2018.
+    pub steps: Vec<CheckStep>,
+}
+
+/// One step of a 2021-12-06 check (`CheckStep`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckStep {
+    pub step_no: Option<u64>,
+    pub step_id: String,
+    pub step_name: String,
+    /// `pass`, `failed`, `notStarted`, `blocked`, `warning`.
+    pub status: String,
+    pub message: String,
+    pub items: Vec<CheckItem>,
+    /// The user chose to skip this step's failures (`SkipCheckItem`).
+    pub has_skipped: bool,
+}
+
+impl CheckStep {
+    /// A step that is done, whatever its result.
+    pub fn is_finished(&self) -> bool {
+        !matches!(self.status.as_str(), "notStarted" | "running" | "")
+    }
+
+    /// A failure that still counts: failed and not skipped by the user.
+    pub fn is_failed(&self) -> bool {
+        self.status == "failed" && !self.has_skipped
+    }
+
+    /// A warning, or a failure the user chose to skip.
+    pub fn is_warning(&self) -> bool {
+        self.status == "warning" || (self.status == "failed" && self.has_skipped)
+    }
+
+    /// `StepName (StepId)`, or whichever of the two exists.
+    pub fn label(&self) -> String {
+        match (self.step_name.is_empty(), self.step_id.is_empty()) {
+            (false, false) if self.step_name != self.step_id => {
+                format!("{} ({})", self.step_name, self.step_id)
+            }
+            (false, _) => self.step_name.clone(),
+            (true, false) => self.step_id.clone(),
+            (true, true) => format!("step {}", self.step_no.unwrap_or_default()),
+        }
+    }
+}
+
+/// One check item inside a step (`DetailCheckItem`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckItem {
+    pub name: String,
+    pub description: String,
+    /// `pass`, `failed`, `warning`.
+    pub result: String,
+    pub failure_reason: String,
+    pub solution: String,
+    pub error_log: Vec<String>,
+    pub help_doc: Vec<String>,
+    pub skip_info: String,
 }
 
 /// Why a request did not produce a check answer.
@@ -106,19 +254,20 @@ impl ApiError {
         }
     }
 
-    /// What the user should do about this error, when there is a clear answer.
-    pub fn hint(&self) -> Option<&'static str> {
+    /// What the user should do about this error (which variable, which value), when there is a
+    /// clear answer. `api` is the version the request used.
+    pub fn hint(&self, api: ApiVersion) -> Option<String> {
         match self {
-            ApiError::Service { code, .. } => hint_for_code(code),
+            ApiError::Service { code, .. } => hint_for_code(code, api),
             // rustls's wording for a chain no trusted root signs: typically an inspecting proxy.
             ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
-                "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate",
+                "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate".into(),
             ),
             ApiError::Transport { .. } => Some(
-                "check the runner's network, DTS_ENDPOINT and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline",
+                "check the runner's network, DTS_ENDPOINT and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline".into(),
             ),
             ApiError::HttpStatus { .. } | ApiError::Malformed { .. } => Some(
-                "the endpoint did not answer like the DTS API; check DTS_ENDPOINT and any proxy in between",
+                "the endpoint did not answer like the DTS API; check DTS_ENDPOINT and any proxy in between".into(),
             ),
         }
     }
@@ -151,34 +300,39 @@ pub fn is_transient_code(code: &str) -> bool {
     })
 }
 
-fn hint_for_code(code: &str) -> Option<&'static str> {
+fn hint_for_code(code: &str, api: ApiVersion) -> Option<String> {
     let family = code.split('.').next().unwrap_or(code);
     Some(match (family, code) {
         (_, "AuthFailure.SignatureExpire") => {
-            "the runner's clock is more than 5 minutes off; sync it (NTP) and run again"
+            "the runner's clock is more than 5 minutes off; sync it (NTP) and run again".into()
         }
         (_, "AuthFailure.SecretIdNotFound" | "AuthFailure.InvalidSecretId") => {
-            "check TENCENTCLOUD_SECRET_ID: the key does not exist or was deleted"
+            "check TENCENTCLOUD_SECRET_ID: the key does not exist or was deleted".into()
         }
         (_, "AuthFailure.SignatureFailure") => {
-            "check that TENCENTCLOUD_SECRET_KEY belongs to TENCENTCLOUD_SECRET_ID"
+            "check that TENCENTCLOUD_SECRET_KEY belongs to TENCENTCLOUD_SECRET_ID".into()
         }
         (_, "AuthFailure.TokenFailure") => {
-            "TENCENTCLOUD_TOKEN is invalid or expired; fetch fresh temporary credentials"
+            "TENCENTCLOUD_TOKEN is invalid or expired; fetch fresh temporary credentials".into()
         }
-        ("AuthFailure" | "UnauthorizedOperation", _) => {
-            "grant the key's CAM user or role permission for dts:DescribeMigrateCheckJob on this job"
-        }
-        ("ResourceNotFound", _) => {
-            "check DTS_JOB_ID and TENCENTCLOUD_REGION (the job's own region); jobs created in the current DTS console are checked with API version 2021-12-06"
-        }
+        ("AuthFailure" | "UnauthorizedOperation", _) => format!(
+            "grant the key's CAM user or role permission for dts:{} on this job",
+            api.describe_check_action()
+        ),
+        ("ResourceNotFound", _) => format!(
+            "check DTS_JOB_ID and TENCENTCLOUD_REGION (the job's own region); if the job was created with the other DTS API generation, set DTS_API_VERSION={} (now {})",
+            api.other().as_str(),
+            api.as_str()
+        ),
         ("InvalidParameter" | "InvalidParameterValue" | "MissingParameter", _) => {
-            "check DTS_JOB_ID: it must be the id of a migration job, e.g. dts-1kl0iy0v"
+            "check DTS_JOB_ID: it must be the id of a migration job, e.g. dts-1kl0iy0v".into()
         }
-        ("UnsupportedRegion", _) => "check TENCENTCLOUD_REGION: DTS is not offered there",
-        ("InvalidAction" | "NoSuchVersion" | "ActionOffline", _) => {
-            "DTS no longer serves this API here; check DTS_ENDPOINT and TENCENTCLOUD_REGION"
-        }
+        ("UnsupportedRegion", _) => "check TENCENTCLOUD_REGION: DTS is not offered there".into(),
+        ("InvalidAction" | "NoSuchVersion" | "ActionOffline", _) => format!(
+            "this endpoint does not serve {} {}; check DTS_ENDPOINT, TENCENTCLOUD_REGION and DTS_API_VERSION",
+            api.describe_check_action(),
+            api.as_str()
+        ),
         _ => return None,
     })
 }
@@ -243,66 +397,58 @@ pub fn job_body(job_id: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "JobId": job_id })).expect("a JSON object encodes")
 }
 
-/// Decodes an HTTP answer to `DescribeMigrateCheckJob`.
-pub fn parse_check_answer(http_status: u16, body: &[u8]) -> Result<CheckAnswer, ApiError> {
-    let response = parse_envelope(http_status, body)?;
-    let request_id = response.request_id.clone();
-    let malformed = |detail: String| ApiError::Malformed {
-        detail,
-        request_id: Some(request_id.clone()),
-    };
-    let fields = &response.fields;
+/// Decodes an HTTP answer to the check action of `api`.
+pub fn parse_check_answer(
+    api: ApiVersion,
+    http_status: u16,
+    body: &[u8],
+) -> Result<CheckAnswer, ApiError> {
+    let envelope = parse_envelope(http_status, body)?;
+    match api {
+        ApiVersion::V2018 => legacy::decode(&envelope),
+        ApiVersion::V2021 => migration::decode(&envelope),
+    }
+}
 
-    let status = match fields.get("Status") {
-        Some(Value::String(s)) => s.clone(),
-        other => {
-            return Err(malformed(format!(
-                "Response.Status should be a string, got {}",
-                describe(other)
-            )));
-        }
-    };
-    let check_flag = match fields.get("CheckFlag") {
-        Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
-        None | Some(Value::Null) if status != "finished" => None,
-        other => {
-            return Err(malformed(format!(
-                "Response.CheckFlag should be an integer, got {}",
-                describe(other)
-            )));
-        }
-    };
-    let progress = match fields.get("Progress") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    let error_code = fields.get("ErrorCode").and_then(Value::as_i64);
-    let error_message = fields
-        .get("ErrorMessage")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let deprecated_warning = match fields.get("DeprecatedWarning") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
-    };
-    Ok(CheckAnswer {
-        status,
-        check_flag,
-        progress,
-        error_code,
-        error_message,
-        request_id,
-        deprecated_warning,
-    })
+/// Decodes the answer to an action that returns nothing but its `RequestId` (create, start).
+pub fn parse_acknowledgement(http_status: u16, body: &[u8]) -> Result<String, ApiError> {
+    parse_envelope(http_status, body).map(|envelope| envelope.request_id)
 }
 
 /// `{"Response": {...}}` with its `Error` (if any) already turned into an `ApiError`.
-struct Envelope {
-    fields: serde_json::Map<String, Value>,
-    request_id: String,
+pub(crate) struct Envelope {
+    pub(crate) fields: serde_json::Map<String, Value>,
+    pub(crate) request_id: String,
+}
+
+impl Envelope {
+    pub(crate) fn malformed(&self, detail: String) -> ApiError {
+        ApiError::Malformed {
+            detail,
+            request_id: Some(self.request_id.clone()),
+        }
+    }
+
+    /// An optional string field; `null` and absence are both empty.
+    pub(crate) fn text(&self, name: &str) -> String {
+        text_of(self.fields.get(name))
+    }
+
+    pub(crate) fn deprecated_warning(&self) -> Option<String> {
+        match self.fields.get("DeprecatedWarning") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        }
+    }
+}
+
+/// A string field that may be missing or null (as the 2021 models allow everywhere).
+pub(crate) fn text_of(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn parse_envelope(http_status: u16, body: &[u8]) -> Result<Envelope, ApiError> {
@@ -359,7 +505,7 @@ fn parse_envelope(http_status: u16, body: &[u8]) -> Result<Envelope, ApiError> {
     Ok(Envelope { fields, request_id })
 }
 
-fn describe(value: Option<&Value>) -> String {
+pub(crate) fn describe(value: Option<&Value>) -> String {
     match value {
         None => "nothing (the field is missing)".to_string(),
         Some(v) => {
@@ -411,20 +557,57 @@ impl Client {
     }
 
     /// Asks for the check result of `job_id`; `budget` caps this one request's time.
-    pub fn describe_migrate_check_job(
+    pub fn describe_check(
         &self,
+        api: ApiVersion,
         job_id: &str,
         timestamp: i64,
         budget: Duration,
     ) -> Result<CheckAnswer, ApiError> {
         let (status, body) = self.call(
-            ACTION_DESCRIBE_CHECK,
-            VERSION_2018,
+            api.describe_check_action(),
+            api.as_str(),
             &job_body(job_id),
             timestamp,
             budget,
         )?;
-        parse_check_answer(status, &body)
+        parse_check_answer(api, status, &body)
+    }
+
+    /// Creates a fresh check of `job_id` (`CreateMigrateCheckJob`); returns its `RequestId`.
+    pub fn create_check(
+        &self,
+        api: ApiVersion,
+        job_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let (status, body) = self.call(
+            api.create_check_action(),
+            api.as_str(),
+            &job_body(job_id),
+            timestamp,
+            budget,
+        )?;
+        parse_acknowledgement(status, &body)
+    }
+
+    /// Starts the migration of `job_id` (`StartMigrateJob`); returns its `RequestId`.
+    pub fn start_migration(
+        &self,
+        api: ApiVersion,
+        job_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let (status, body) = self.call(
+            api.start_action(),
+            api.as_str(),
+            &job_body(job_id),
+            timestamp,
+            budget,
+        )?;
+        parse_acknowledgement(status, &body)
     }
 
     fn call(
@@ -481,14 +664,18 @@ mod tests {
     use super::*;
 
     fn body(text: &str) -> Result<CheckAnswer, ApiError> {
-        parse_check_answer(200, text.as_bytes())
+        parse_check_answer(ApiVersion::V2018, 200, text.as_bytes())
+    }
+
+    fn body_2021(text: &str) -> Result<CheckAnswer, ApiError> {
+        parse_check_answer(ApiVersion::V2021, 200, text.as_bytes())
     }
 
     #[test]
     fn reference_failing_example() {
         let a = body(r#"{"Response":{"Status":"finished","ErrorCode":-1,"ErrorMessage":"选择的库表不存在，请重新选择[存在输入参数table在源实例没有找到]","Progress":"100","CheckFlag":0,"RequestId":"67b4cfcf-6957-48ae-b7ef-ba33209895e3"}}"#).unwrap();
         assert_eq!(a.status, "finished");
-        assert_eq!(a.check_flag, Some(0));
+        assert_eq!(a.check_flag, Some(CheckFlag::Code(0)));
         assert_eq!(a.error_code, Some(-1));
         assert!(a.error_message.starts_with("选择的库表不存在"));
         assert_eq!(a.progress.as_deref(), Some("100"));
@@ -501,13 +688,15 @@ mod tests {
         assert_eq!(
             a,
             CheckAnswer {
+                api: ApiVersion::V2018,
                 status: "finished".into(),
-                check_flag: Some(1),
+                check_flag: Some(CheckFlag::Code(1)),
                 progress: Some("100".into()),
                 error_code: Some(0),
                 error_message: "ok".into(),
                 request_id: "336448b0".into(),
                 deprecated_warning: None,
+                steps: Vec::new(),
             }
         );
     }
@@ -524,7 +713,11 @@ mod tests {
             }
         );
         assert!(!e.is_transient());
-        assert!(e.hint().unwrap().contains("TENCENTCLOUD_SECRET_KEY"));
+        assert!(
+            e.hint(ApiVersion::V2018)
+                .unwrap()
+                .contains("TENCENTCLOUD_SECRET_KEY")
+        );
     }
 
     #[test]
@@ -536,7 +729,8 @@ mod tests {
 
     #[test]
     fn non_200_is_transient_unless_the_body_names_a_permanent_error() {
-        let e = parse_check_answer(502, b"<html>Bad Gateway</html>").unwrap_err();
+        let e =
+            parse_check_answer(ApiVersion::V2018, 502, b"<html>Bad Gateway</html>").unwrap_err();
         assert_eq!(
             e,
             ApiError::HttpStatus {
@@ -545,12 +739,21 @@ mod tests {
             }
         );
         assert!(e.is_transient());
-        let e = parse_check_answer(200, br#"{"Response":{"Status":"finished","CheckFlag":1}}"#);
+        let e = parse_check_answer(
+            ApiVersion::V2018,
+            200,
+            br#"{"Response":{"Status":"finished","CheckFlag":1}}"#,
+        );
         assert!(e.is_ok());
-        let e = parse_check_answer(503, br#"{"Response":{"Status":"finished","CheckFlag":1}}"#)
-            .unwrap_err();
+        let e = parse_check_answer(
+            ApiVersion::V2018,
+            503,
+            br#"{"Response":{"Status":"finished","CheckFlag":1}}"#,
+        )
+        .unwrap_err();
         assert!(matches!(e, ApiError::HttpStatus { status: 503, .. }));
         let e = parse_check_answer(
+            ApiVersion::V2018,
             403,
             br#"{"Response":{"Error":{"Code":"UnauthorizedOperation","Message":"no"},"RequestId":"q"}}"#,
         )
@@ -631,13 +834,27 @@ mod tests {
 
     #[test]
     fn hints_name_what_to_change() {
-        let hint = |code: &str| hint_for_code(code).unwrap_or("");
+        let hint = |code: &str| hint_for_code(code, ApiVersion::V2018).unwrap_or_default();
         assert!(hint("AuthFailure.SignatureExpire").contains("clock"));
         assert!(hint("ResourceNotFound.JobNotExist").contains("DTS_JOB_ID"));
-        assert!(hint("ResourceNotFound.JobNotExist").contains("2021-12-06"));
-        assert!(hint("UnauthorizedOperation.NotEnoughPrivileges").contains("CAM"));
+        assert!(hint("ResourceNotFound.JobNotExist").contains("DTS_API_VERSION=2021-12-06"));
+        assert!(
+            hint("UnauthorizedOperation.NotEnoughPrivileges")
+                .contains("dts:DescribeMigrateCheckJob")
+        );
         assert!(hint("UnsupportedRegion").contains("TENCENTCLOUD_REGION"));
-        assert_eq!(hint_for_code("FailedOperation.Whatever"), None);
+        assert_eq!(
+            hint_for_code("FailedOperation.Whatever", ApiVersion::V2018),
+            None
+        );
+        let hint = |code: &str| hint_for_code(code, ApiVersion::V2021).unwrap_or_default();
+        assert!(
+            hint("ResourceNotFound.ResourceNotFoundError").contains("DTS_API_VERSION=2018-03-30")
+        );
+        assert!(
+            hint("UnauthorizedOperation.PermissionDenied")
+                .contains("dts:DescribeMigrationCheckJob")
+        );
     }
 
     #[test]
@@ -654,8 +871,12 @@ mod tests {
         };
         let payload = job_body("dts-1kl0iy0v");
         assert_eq!(payload, br#"{"JobId":"dts-1kl0iy0v"}"#);
-        let headers =
-            target.request_headers(ACTION_DESCRIBE_CHECK, VERSION_2018, 1700000000, &payload);
+        let headers = target.request_headers(
+            "DescribeMigrateCheckJob",
+            "2018-03-30",
+            1700000000,
+            &payload,
+        );
         let get = |name: &str| {
             headers
                 .iter()
@@ -675,5 +896,72 @@ mod tests {
         assert_eq!(get("X-TC-Timestamp"), "1700000000");
         assert_eq!(get("X-TC-Language"), "en-US");
         assert_eq!(get("X-TC-Token"), "EXAMPLE-session-token");
+    }
+
+    const SDK_EXAMPLE_2021: &str =
+        include_str!("../../tests/data/describe_migration_check_job_example.json");
+
+    #[test]
+    fn sdk_example_2021() {
+        let a = body_2021(SDK_EXAMPLE_2021).unwrap();
+        assert_eq!(a.api, ApiVersion::V2021);
+        assert_eq!(a.status, "success");
+        assert_eq!(a.check_flag, Some(CheckFlag::Name("checkPass".into())));
+        assert_eq!(a.error_message, "success");
+        assert_eq!(a.request_id, "11d35c90-01bb-11ed-bad9-7b3bbe11abda");
+        assert_eq!(a.steps.len(), 13);
+        assert_eq!(a.progress.as_deref(), Some("100"));
+        let privilege = &a.steps[2];
+        assert_eq!(privilege.step_id, "SrcPrivilegeCheck");
+        assert_eq!(privilege.status, "warning");
+        assert!(privilege.is_warning() && !privilege.is_failed());
+        assert_eq!(privilege.items[0].result, "warning");
+        assert_eq!(privilege.items[0].error_log.len(), 1);
+        // Empty help links are dropped.
+        assert!(privilege.items[0].help_doc.is_empty());
+        let skipped = &a.steps[12];
+        assert_eq!(
+            (skipped.status.as_str(), skipped.has_skipped),
+            ("failed", true)
+        );
+        assert!(skipped.is_warning() && !skipped.is_failed());
+    }
+
+    #[test]
+    fn answers_2021_tolerate_nulls_but_not_wrong_types() {
+        let a = body_2021(r#"{"Response": {"Status": "running", "CheckFlag": null, "StepInfo": null, "BriefMsg": null, "RequestId": "r"}}"#).unwrap();
+        assert_eq!((a.check_flag, a.progress, a.steps.len()), (None, None, 0));
+        let a = body_2021(r#"{"Response": {"Status": "running", "CheckFlag": "", "StepInfo": [{"StepStatus": "pass"}, {"StepStatus": "notStarted"}, {"StepStatus": "running", "DetailCheckItems": null}]}}"#).unwrap();
+        assert_eq!(a.check_flag, None);
+        assert_eq!(a.progress.as_deref(), Some("33"));
+        for bad in [
+            r#"{"Response": {"Status": 1}}"#,
+            r#"{"Response": {"Status": "success", "CheckFlag": 1}}"#,
+            r#"{"Response": {"Status": "success", "StepInfo": {}}}"#,
+            r#"{"Response": {"Status": "success", "StepInfo": [1]}}"#,
+            r#"{"Response": {"Status": "success", "StepInfo": [{"DetailCheckItems": "x"}]}}"#,
+            r#"{"Response": {"Status": "success", "StepInfo": [{"DetailCheckItems": [null]}]}}"#,
+        ] {
+            assert!(
+                matches!(body_2021(bad), Err(ApiError::Malformed { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn step_labels() {
+        let step = |name: &str, id: &str| CheckStep {
+            step_name: name.into(),
+            step_id: id.into(),
+            ..CheckStep::default()
+        };
+        assert_eq!(
+            step("Version check", "VersionCheck").label(),
+            "Version check (VersionCheck)"
+        );
+        assert_eq!(step("", "VersionCheck").label(), "VersionCheck");
+        assert_eq!(step("x", "x").label(), "x");
+        assert_eq!(step("", "").label(), "step 0");
     }
 }

@@ -1,0 +1,288 @@
+//! The real binary against mockito with `DTS_API_VERSION=2021-12-06` (DescribeMigrationCheckJob).
+
+mod common;
+
+use common::*;
+use mockito::{Matcher, Mock, Server, ServerGuard};
+use serde_json::{Value, json};
+
+const SDK_EXAMPLE: &str = include_str!("data/describe_migration_check_job_example.json");
+
+fn reply(server: &mut ServerGuard, body: &str, times: usize) -> Mock {
+    server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "DescribeMigrationCheckJob")
+        .match_header("x-tc-version", "2021-12-06")
+        .match_header("x-tc-region", "ap-guangzhou")
+        .match_header(
+            "authorization",
+            Matcher::Regex(r"^TC3-HMAC-SHA256 Credential=\S+/dts/tc3_request, SignedHeaders=content-type;host, Signature=[0-9a-f]{64}$".into()),
+        )
+        .match_body(r#"{"JobId":"dts-1kl0iy0v"}"#)
+        .with_header("content-type", "application/json")
+        .with_body(body)
+        .expect(times)
+        .create()
+}
+
+fn gate(server: &ServerGuard) -> Gate {
+    Gate::against(&server.url()).env("DTS_API_VERSION", "2021-12-06")
+}
+
+fn item(name: &str, result: &str, reason: &str) -> Value {
+    json!({"CheckItemName": name, "CheckResult": result, "Description": "", "FailureReason": reason,
+           "Solution": format!("fix {name}"), "ErrorLog": [format!("{name}: log 1"), format!("{name}: log 2")],
+           "HelpDoc": ["https://cloud.tencent.com/document/product/571/58685"], "SkipInfo": ""})
+}
+
+fn step(no: u64, id: &str, status: &str, items: Vec<Value>) -> Value {
+    json!({"StepNo": no, "StepId": id, "StepName": format!("{id} step"), "StepStatus": status,
+           "StepMessage": "", "DetailCheckItems": items, "HasSkipped": false})
+}
+
+fn check(status: &str, flag: &str, steps: Vec<Value>) -> String {
+    json!({"Response": {"Status": status, "CheckFlag": flag, "BriefMsg": "brief message",
+                        "StepInfo": steps, "RequestId": format!("req-{status}")}})
+    .to_string()
+}
+
+#[test]
+fn the_sdk_example_passes_with_its_warnings_reported() {
+    let mut server = Server::new();
+    let mock = reply(&mut server, SDK_EXAMPLE, 1);
+    let run = gate(&server).run();
+    mock.assert();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.output("passed"), "true");
+    assert_eq!(run.output("status"), "success");
+    assert_eq!(run.output("check-flag"), "checkPass");
+    assert_eq!(run.output("progress"), "100");
+    assert_eq!(run.output("failed-steps"), "");
+    // The warning step and the failed-but-skipped step are warnings, not failures.
+    assert_eq!(
+        run.output("warning-steps"),
+        "SrcPrivilegeCheck,OptimizeCheck"
+    );
+    assert!(run.commands_named("error").is_empty());
+    assert_eq!(run.commands_named("warning").len(), 2, "{}", run.stdout);
+    assert!(run.summary.contains("#### Check steps"));
+    assert!(run.summary.contains("源实例权限检查"));
+    // Each step is logged once as it finishes.
+    assert_eq!(run.stdout.matches(" step ").count(), 13, "{}", run.stdout);
+    run.assert_no_secrets();
+}
+
+#[test]
+fn progress_follows_the_steps_until_the_check_finishes() {
+    let mut server = Server::new();
+    let steps = |done: usize| -> Vec<Value> {
+        (0..4)
+            .map(|i| {
+                step(
+                    i as u64,
+                    &format!("Step{i}"),
+                    if i < done { "pass" } else { "notStarted" },
+                    vec![],
+                )
+            })
+            .collect()
+    };
+    let mocks = [
+        reply(&mut server, &check("notStarted", "", vec![]), 1),
+        reply(&mut server, &check("running", "", steps(1)), 1),
+        reply(&mut server, &check("running", "", steps(3)), 1),
+        reply(&mut server, &check("success", "checkPass", steps(4)), 1),
+    ];
+    let run = gate(&server).run();
+    for m in &mocks {
+        m.assert();
+    }
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("25% (1/4 steps)"), "{}", run.stdout);
+    assert!(run.stdout.contains("75% (3/4 steps)"));
+    for i in 1..=4 {
+        assert!(run.stdout.contains(&format!(
+            "step {i}/4 Step{} step (Step{}): pass",
+            i - 1,
+            i - 1
+        )));
+    }
+}
+
+#[test]
+fn a_not_passed_check_names_every_failed_and_warning_item() {
+    let mut server = Server::new();
+    let steps = vec![
+        step(0, "ConnectDBCheck", "pass", vec![]),
+        step(
+            1,
+            "SrcPrivilegeCheck",
+            "failed",
+            vec![
+                item("REPLICATION CLIENT", "failed", "missing REPLICATION CLIENT"),
+                item("SELECT", "failed", "missing SELECT on db1"),
+            ],
+        ),
+        step(
+            2,
+            "DstEmptyCheck",
+            "failed",
+            vec![item("table t1", "failed", "t1 exists in the target")],
+        ),
+        step(
+            3,
+            "BinlogParamCheck",
+            "warning",
+            vec![item("binlog_row_image", "warning", "MINIMAL")],
+        ),
+    ];
+    let _mock = reply(&mut server, &check("success", "checkNotPass", steps), 1);
+    let run = gate(&server).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("result"), "not-passed");
+    assert_eq!(run.output("check-flag"), "checkNotPass");
+    assert_eq!(
+        run.output("failed-steps"),
+        "SrcPrivilegeCheck,DstEmptyCheck"
+    );
+    assert_eq!(run.output("warning-steps"), "BinlogParamCheck");
+    let errors = run.commands_named("error");
+    let titles: Vec<&str> = errors.iter().map(|e| e.properties[0].1.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "dts-1kl0iy0v: SrcPrivilegeCheck step (SrcPrivilegeCheck) › REPLICATION CLIENT",
+            "dts-1kl0iy0v: SrcPrivilegeCheck step (SrcPrivilegeCheck) › SELECT",
+            "dts-1kl0iy0v: DstEmptyCheck step (DstEmptyCheck) › table t1",
+        ]
+    );
+    assert_eq!(
+        errors[2].data,
+        "t1 exists in the target\nSolution: fix table t1\nHelp: https://cloud.tencent.com/document/product/571/58685\nLog:\ntable t1: log 1\ntable t1: log 2"
+    );
+    let warnings = run.commands_named("warning");
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].properties[0].1.ends_with("› binlog_row_image"));
+    assert!(run.stdout.contains("2 of 4 check steps failed"));
+    assert!(run.summary.contains("[https://cloud.tencent.com/document/product/571/58685](https://cloud.tencent.com/document/product/571/58685)"));
+    assert!(run.summary.contains("#### Failed check items"));
+}
+
+#[test]
+fn more_than_ten_failed_items_are_capped_in_annotations_but_not_in_the_summary() {
+    let mut server = Server::new();
+    let items = (0..25)
+        .map(|i| item(&format!("tbl{i:02}"), "failed", "conflict"))
+        .collect();
+    let _mock = reply(
+        &mut server,
+        &check(
+            "success",
+            "checkNotPass",
+            vec![step(0, "DstEmptyCheck", "failed", items)],
+        ),
+        1,
+    );
+    let run = gate(&server).run();
+    assert_eq!(run.code, 1);
+    let errors = run.commands_named("error");
+    assert_eq!(errors.len(), 10);
+    assert_eq!(errors[9].properties[0].1, "More failed check items");
+    assert!(errors[9].data.starts_with("16 more failed check items"));
+    for i in 0..25 {
+        assert!(run.summary.contains(&format!("tbl{i:02}**")), "tbl{i:02}");
+    }
+}
+
+#[test]
+fn a_failed_check_task_fails_as_a_task_failure() {
+    let mut server = Server::new();
+    let body = json!({"Response": {"Status": "failed", "CheckFlag": null, "BriefMsg": "internal check error", "StepInfo": null, "RequestId": "req-task"}});
+    let _mock = reply(&mut server, &body.to_string(), 1);
+    let run = gate(&server).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("status"), "failed");
+    let errors = run.commands_named("error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].properties[0].1,
+        "DTS check task failed: dts-1kl0iy0v"
+    );
+    assert!(errors[0].data.contains("internal check error") && errors[0].data.contains("req-task"));
+}
+
+#[test]
+fn check_pass_is_only_final_with_status_success() {
+    let mut server = Server::new();
+    let _m1 = reply(&mut server, &check("running", "checkPass", vec![]), 2);
+    let _m2 = reply(&mut server, &check("success", "checkPass", vec![]), 1);
+    let run = gate(&server).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.output("polls"), "3");
+}
+
+#[test]
+fn job_not_found_suggests_the_other_api_version() {
+    let mut server = Server::new();
+    let _mock = reply(
+        &mut server,
+        &service_error("ResourceNotFound.ResourceNotFoundError", "job not found"),
+        1,
+    );
+    let run = gate(&server).run();
+    assert_eq!(run.code, 3);
+    assert!(
+        run.commands_named("error")[0]
+            .data
+            .contains("DTS_API_VERSION=2018-03-30")
+    );
+}
+
+#[test]
+fn names_reasons_and_logs_cannot_inject() {
+    let hostile = "evil\n::set-output name=passed::true\n::error::pwned %0A ##[warning]x";
+    let mut server = Server::new();
+    let body = json!({"Response": {"Status": "success", "CheckFlag": "checkNotPass", "BriefMsg": hostile,
+        "StepInfo": [{"StepNo": 0, "StepId": hostile, "StepName": hostile, "StepStatus": "failed", "StepMessage": hostile,
+            "HasSkipped": false, "DetailCheckItems": [{"CheckItemName": hostile, "CheckResult": "failed", "FailureReason": hostile,
+            "Solution": hostile, "ErrorLog": [hostile, "::warning::log"], "HelpDoc": [hostile], "SkipInfo": hostile, "Description": hostile}]}],
+        "RequestId": "r"}});
+    let _mock = reply(&mut server, &body.to_string(), 1);
+    let run = gate(&server).run();
+    assert_eq!(run.code, 1);
+    let commands = run.commands();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert!(commands[0].properties[0].1.contains(hostile));
+    assert!(commands[0].data.contains(hostile));
+    assert_eq!(run.output("passed"), "false");
+    assert_eq!(run.output("failed-steps"), hostile);
+    assert_eq!(run.outputs.as_ref().unwrap().len(), 14);
+    let outside = gate(&server).outside_github().run();
+    assert!(outside.commands().is_empty(), "{outside:?}");
+}
+
+#[test]
+fn demo_plays_a_2021_check() {
+    let run = Gate::bare()
+        .arg("--demo")
+        .env("DTS_API_VERSION", "2021-12-06")
+        .env("DTS_POLL_INTERVAL", "100ms")
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.output("check-flag"), "checkPass");
+    assert_eq!(run.output("warning-steps"), "BinlogParamCheck");
+    assert_eq!(run.stdout.matches(" step ").count(), 6);
+    let run = Gate::bare()
+        .arg("--demo=fail")
+        .env("DTS_API_VERSION", "2021-12-06")
+        .env("DTS_POLL_INTERVAL", "100ms")
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("failed-steps"), "SrcPrivilegeCheck");
+    let error = &run.commands_named("error")[0];
+    assert!(
+        error.data.contains("REPLICATION CLIENT")
+            && error.data.contains("Solution: ")
+            && error.data.contains("Help: https://")
+    );
+}

@@ -1,0 +1,436 @@
+//! The whole migration start: fresh checks (and the stale-result race), several jobs at once,
+//! starting the migrations on a pass, and the dry run. The real binary against mockito.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use mockito::{Mock, Server, ServerGuard};
+use serde_json::Value;
+
+/// Answers `action` for `job` with `body`, `times` times.
+fn on(server: &mut ServerGuard, action: &str, job: &str, body: &str, times: usize) -> Mock {
+    server
+        .mock("POST", "/")
+        .match_header("x-tc-action", action)
+        .match_header("x-tc-version", "2018-03-30")
+        .match_body(format!(r#"{{"JobId":"{job}"}}"#).as_str())
+        .with_header("content-type", "application/json")
+        .with_body(body)
+        .expect(times)
+        .create()
+}
+
+fn describe(server: &mut ServerGuard, job: &str, body: &str, times: usize) -> Mock {
+    on(server, "DescribeMigrateCheckJob", job, body, times)
+}
+
+fn acknowledged(request_id: &str) -> String {
+    serde_json::json!({"Response": {"RequestId": request_id}}).to_string()
+}
+
+fn jobs_output(run: &Run) -> Vec<Value> {
+    serde_json::from_str::<Value>(run.output("jobs"))
+        .expect("jobs is JSON")
+        .as_array()
+        .expect("jobs is an array")
+        .clone()
+}
+
+#[test]
+fn a_fresh_check_never_takes_the_previous_result_even_while_it_is_still_returned() {
+    let mut server = Server::new();
+    let old_pass = answer("finished", 1, "100", 0, "ok");
+    // The read before the create, then three more stale answers after it.
+    let stale = describe(&mut server, JOB_ID, &old_pass, 4);
+    let create = on(
+        &mut server,
+        "CreateMigrateCheckJob",
+        JOB_ID,
+        &acknowledged("create-1"),
+        1,
+    );
+    let running = describe(&mut server, JOB_ID, &answer("running", 3, "40", 0, ""), 1);
+    let new_fail = describe(
+        &mut server,
+        JOB_ID,
+        &answer("finished", 0, "100", -1, "the target table now exists"),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_CREATE_CHECK", "true")
+        .run();
+    for m in [&stale, &create, &running, &new_fail] {
+        m.assert();
+    }
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("error-message"), "the target table now exists");
+    assert!(run.stdout.contains(
+        "created a new check for dts-1kl0iy0v (CreateMigrateCheckJob, RequestId create-1)"
+    ));
+    assert_eq!(
+        run.stdout.matches("ignoring a finished result").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    // prior read + create + 3 stale + running + finished
+    assert_eq!(run.output("polls"), "7");
+}
+
+#[test]
+fn an_identical_result_counts_only_after_the_grace_period() {
+    let mut server = Server::new();
+    let _same = describe(
+        &mut server,
+        JOB_ID,
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let _create = on(
+        &mut server,
+        "CreateMigrateCheckJob",
+        JOB_ID,
+        &acknowledged("c"),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_CREATE_CHECK", "true")
+        .env("DTS_CREATE_GRACE", "500ms")
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.wall >= Duration::from_millis(500), "{:?}", run.wall);
+    assert!(run.stdout.contains("ignoring a finished result"));
+    let polls: u32 = run.output("polls").parse().unwrap();
+    assert!(
+        polls >= 5,
+        "{polls} requests: the stale answer must have been polled past the grace"
+    );
+}
+
+#[test]
+fn a_refused_create_fails_the_job_without_polling_on() {
+    let mut server = Server::new();
+    let prior = describe(
+        &mut server,
+        JOB_ID,
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let create = on(
+        &mut server,
+        "CreateMigrateCheckJob",
+        JOB_ID,
+        &service_error(
+            "FailedOperation.StatusInConflict",
+            "a check is already running",
+        ),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_CREATE_CHECK", "true")
+        .run();
+    prior.assert();
+    create.assert();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.output("error-code"), "FailedOperation.StatusInConflict");
+    assert_eq!(run.output("passed"), "false");
+}
+
+#[test]
+fn several_jobs_pass_only_if_every_job_passes() {
+    let mut server = Server::new();
+    let _a = describe(
+        &mut server,
+        "dts-aaa1",
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let _b1 = describe(
+        &mut server,
+        "dts-bbb2",
+        &answer("running", 3, "50", 0, ""),
+        1,
+    );
+    let _b2 = describe(
+        &mut server,
+        "dts-bbb2",
+        &answer("finished", 0, "100", -1, "no privilege"),
+        1,
+    );
+    let _c = describe(
+        &mut server,
+        "dts-ccc3",
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_JOB_ID", "dts-aaa1, dts-bbb2\ndts-ccc3,dts-aaa1")
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("passed"), "false");
+    assert_eq!(run.output("result"), "not-passed");
+    // The scalars describe the job that decided the verdict.
+    assert_eq!(run.output("error-message"), "no privilege");
+    let jobs = jobs_output(&run);
+    let summary: Vec<(&str, &str)> = jobs
+        .iter()
+        .map(|j| (j["id"].as_str().unwrap(), j["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("dts-aaa1", "passed"),
+            ("dts-bbb2", "not-passed"),
+            ("dts-ccc3", "passed")
+        ]
+    );
+    assert_eq!(jobs[1]["check_flag"], "0");
+    assert_eq!(jobs[1]["message"], "no privilege");
+    assert_eq!(jobs[1]["progress"], "100");
+    let errors = run.commands_named("error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].properties[0].1, "DTS check not passed: dts-bbb2");
+    assert!(run.stdout.contains("dts-bbb2: [") && run.stdout.contains("dts-aaa1: ["));
+    for job in ["dts-aaa1", "dts-bbb2", "dts-ccc3"] {
+        assert!(
+            run.summary.contains(&format!("| {job} |")),
+            "{job} row missing:\n{}",
+            run.summary
+        );
+    }
+    assert!(
+        run.summary
+            .starts_with("### ❌ DTS checks did not pass: 3 jobs")
+    );
+}
+
+#[test]
+fn the_most_severe_outcome_sets_the_exit_code() {
+    let mut server = Server::new();
+    let _a = describe(
+        &mut server,
+        "dts-aaa1",
+        &answer("running", 3, "10", 0, ""),
+        1,
+    );
+    let _b = describe(
+        &mut server,
+        "dts-bbb2",
+        &service_error("UnauthorizedOperation.NotEnoughPrivileges", "no"),
+        1,
+    );
+    let _c = describe(
+        &mut server,
+        "dts-ccc3",
+        &answer("finished", 0, "100", -1, "x"),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_JOB_ID", "dts-aaa1 dts-bbb2 dts-ccc3")
+        .env("DTS_TIMEOUT", "1")
+        .run();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.output("result"), "error");
+    assert_eq!(
+        run.output("error-code"),
+        "UnauthorizedOperation.NotEnoughPrivileges"
+    );
+    let results: Vec<String> = jobs_output(&run)
+        .iter()
+        .map(|j| j["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(results, ["timed-out", "error", "not-passed"]);
+}
+
+#[test]
+fn every_passing_job_is_started_and_reported() {
+    let mut server = Server::new();
+    let _a = describe(
+        &mut server,
+        "dts-aaa1",
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let _b = describe(
+        &mut server,
+        "dts-bbb2",
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let start_a = on(
+        &mut server,
+        "StartMigrateJob",
+        "dts-aaa1",
+        &acknowledged("start-a"),
+        1,
+    );
+    let start_b = on(
+        &mut server,
+        "StartMigrateJob",
+        "dts-bbb2",
+        &acknowledged("start-b"),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_JOB_ID", "dts-aaa1,dts-bbb2")
+        .env("DTS_START_MIGRATION", "true")
+        .run();
+    start_a.assert();
+    start_b.assert();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.output("migration-started"), "true");
+    assert!(
+        run.stdout
+            .contains("started the migration of dts-aaa1 (StartMigrateJob, RequestId start-a)")
+    );
+    let jobs = jobs_output(&run);
+    assert_eq!(jobs[1]["migration_started"], true);
+    assert_eq!(jobs[1]["start_request_id"], "start-b");
+    assert!(run.summary.contains("started \\(start-a\\)"));
+}
+
+#[test]
+fn nothing_is_started_unless_every_job_passed() {
+    let mut server = Server::new();
+    let _a = describe(
+        &mut server,
+        "dts-aaa1",
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let _b = describe(
+        &mut server,
+        "dts-bbb2",
+        &answer("finished", 0, "100", -1, "bad"),
+        1,
+    );
+    let start = server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "StartMigrateJob")
+        .expect(0)
+        .create();
+    let run = Gate::against(&server.url())
+        .env("DTS_JOB_ID", "dts-aaa1,dts-bbb2")
+        .env("DTS_START_MIGRATION", "true")
+        .run();
+    start.assert();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("migration-started"), "false");
+    assert!(run.stdout.contains("not starting any migration"));
+}
+
+#[test]
+fn a_refused_start_exits_3() {
+    let mut server = Server::new();
+    let _a = describe(
+        &mut server,
+        JOB_ID,
+        &answer("finished", 1, "100", 0, "ok"),
+        1,
+    );
+    let start = on(
+        &mut server,
+        "StartMigrateJob",
+        JOB_ID,
+        &service_error(
+            "FailedOperation.StatusInConflict",
+            "job status is not checkPass",
+        ),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_START_MIGRATION", "true")
+        .run();
+    start.assert(); // refused once: never retried
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.output("passed"), "false");
+    assert_eq!(run.output("result"), "error");
+    assert_eq!(run.output("migration-started"), "false");
+    assert_eq!(run.output("error-code"), "FailedOperation.StatusInConflict");
+    let errors = run.commands_named("error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].properties[0].1,
+        "StartMigrateJob failed: dts-1kl0iy0v"
+    );
+    assert!(errors[0].data.contains("job status is not checkPass"));
+}
+
+#[test]
+fn the_2021_api_creates_and_starts_with_its_own_version() {
+    let mut server = Server::new();
+    let prior = server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "DescribeMigrationCheckJob")
+        .match_header("x-tc-version", "2021-12-06")
+        .with_body(r#"{"Response":{"Status":"notStarted","RequestId":"p"}}"#)
+        .expect(1)
+        .create();
+    let create = server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "CreateMigrateCheckJob")
+        .match_header("x-tc-version", "2021-12-06")
+        .with_body(acknowledged("c21"))
+        .expect(1)
+        .create();
+    let pass = server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "DescribeMigrationCheckJob")
+        .match_header("x-tc-version", "2021-12-06")
+        .with_body(r#"{"Response":{"Status":"success","CheckFlag":"checkPass","RequestId":"d"}}"#)
+        .expect(1)
+        .create();
+    let start = server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "StartMigrateJob")
+        .match_header("x-tc-version", "2021-12-06")
+        .with_body(acknowledged("s21"))
+        .expect(1)
+        .create();
+    let run = Gate::against(&server.url())
+        .env("DTS_API_VERSION", "2021-12-06")
+        .env("DTS_CREATE_CHECK", "true")
+        .env("DTS_START_MIGRATION", "true")
+        .run();
+    for m in [&prior, &create, &pass, &start] {
+        m.assert();
+    }
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.output("migration-started"), "true");
+}
+
+#[test]
+fn a_dry_run_prints_every_call_and_sends_nothing() {
+    let mut server = Server::new();
+    let nothing = server.mock("POST", "/").expect(0).create();
+    let run = Gate::against(&server.url())
+        .env("DTS_JOB_ID", "dts-aaa1,dts-bbb2")
+        .env("DTS_CREATE_CHECK", "true")
+        .env("DTS_START_MIGRATION", "true")
+        .env("TENCENTCLOUD_TOKEN", TOKEN)
+        .arg("--dry-run")
+        .run();
+    nothing.assert();
+    assert_eq!(run.code, 0, "{run:?}");
+    let calls: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(". POST "))
+        .collect();
+    assert_eq!(calls.len(), 8, "{}", run.stdout);
+    assert!(calls[1].contains("X-TC-Action: CreateMigrateCheckJob X-TC-Version: 2018-03-30"));
+    assert!(calls[1].contains(r#"body {"JobId":"dts-aaa1"}"#));
+    assert!(calls[0].contains(&server.url()));
+    assert!(calls[7].contains("StartMigrateJob") && calls[7].contains("dts-bbb2"));
+    assert_eq!(run.output_raw, "", "a dry run writes no outputs");
+    run.assert_no_secrets();
+    // DTS_DRY_RUN does the same; an invalid configuration is still exit 2.
+    let run = Gate::against(&server.url())
+        .env("DTS_DRY_RUN", "true")
+        .env("DTS_TIMEOUT", "never")
+        .run();
+    assert_eq!(run.code, 2);
+    nothing.assert();
+}
