@@ -38,6 +38,7 @@ struct RawConfig {
     dts_create_check: Option<String>,
     dts_create_grace: Option<String>,
     dts_start_migration: Option<String>,
+    ssl_cert_file: Option<String>,
 }
 
 /// The runner's variables: where GitHub wants outputs and the summary.
@@ -90,6 +91,10 @@ pub struct Endpoint {
     pub host: String,
     /// Loopback endpoints (simulators, tests) never go through a proxy.
     pub is_loopback: bool,
+    /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots. Kept here, with
+    /// where the requests go, rather than as a `Config` field, so code that builds a `Config`
+    /// by hand (the demo) needs no change.
+    pub extra_roots: Option<crate::tls::ExtraRoots>,
 }
 
 /// `X-TC-Language`: the language of the service's messages.
@@ -265,6 +270,9 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         Some(text) => check.keep(parse_endpoint(&text)),
         None => region.as_deref().map(default_endpoint),
     };
+    let extra_roots = non_empty(raw.ssl_cert_file)
+        .and_then(|path| check.keep(crate::tls::ExtraRoots::load(path.trim())));
+    let endpoint = endpoint.map(|e| Endpoint { extra_roots, ..e });
 
     let flags = match (create_check, create_grace, start_migration) {
         (Some(c), Some(g), Some(s)) => Some((c, g, s)),
@@ -588,6 +596,7 @@ pub fn default_endpoint(region: &str) -> Endpoint {
         url: format!("https://{host}/"),
         host,
         is_loopback: false,
+        extra_roots: None,
     }
 }
 
@@ -646,6 +655,7 @@ pub fn parse_endpoint(text: &str) -> Result<Endpoint, ConfigError> {
         url: format!("{scheme}://{host_header}/"),
         host: host_header,
         is_loopback,
+        extra_roots: None,
     })
 }
 

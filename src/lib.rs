@@ -14,3 +14,4 @@ pub mod poll;
 pub mod report;
 pub mod runner;
 pub mod sign;
+pub mod tls;

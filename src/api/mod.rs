@@ -262,6 +262,10 @@ impl ApiError {
     pub fn hint(&self, api: ApiVersion) -> Option<String> {
         match self {
             ApiError::Service { code, .. } => hint_for_code(code, api),
+            // rustls's wording for a chain no trusted root signs: typically an inspecting proxy.
+            ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
+                "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate".into(),
+            ),
             ApiError::Transport { .. } => Some(
                 "check the runner's network, DTS_ENDPOINT and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline".into(),
             ),
@@ -551,6 +555,9 @@ impl Client {
             .timeout_global(Some(MAX_REQUEST_TIME));
         if config.endpoint.is_loopback {
             builder = builder.proxy(None);
+        }
+        if let Some(roots) = &config.endpoint.extra_roots {
+            builder = builder.tls_config(roots.tls_config());
         }
         Client {
             agent: builder.build().new_agent(),
