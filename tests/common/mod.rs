@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -114,6 +114,11 @@ impl Gate {
     }
 
     pub fn run(self) -> Run {
+        self.spawn().wait()
+    }
+
+    /// Starts the binary without waiting for it, e.g. to signal it.
+    pub fn spawn(self) -> Running {
         let dir = temp_dir();
         let output_file = dir.join("github_output");
         let summary_file = dir.join("github_step_summary");
@@ -124,18 +129,49 @@ impl Gate {
         cmd.env_clear()
             .args(&self.args)
             .env("GITHUB_OUTPUT", &output_file)
-            .env("GITHUB_STEP_SUMMARY", &summary_file);
+            .env("GITHUB_STEP_SUMMARY", &summary_file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         if self.github {
             cmd.env("GITHUB_ACTIONS", "true");
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let started = Instant::now();
-        let out = cmd.output().expect("the binary runs");
-        let wall = started.elapsed();
+        let child = cmd.spawn().expect("the binary runs");
+        Running {
+            child,
+            started,
+            dir,
+            github: self.github,
+        }
+    }
+}
 
-        let output_raw = std::fs::read_to_string(&output_file).unwrap();
-        let summary = std::fs::read_to_string(&summary_file).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+/// A binary run still going.
+pub struct Running {
+    pub child: Child,
+    pub started: Instant,
+    dir: PathBuf,
+    github: bool,
+}
+
+impl Running {
+    /// Sends `signal` (a name `kill` knows, e.g. INT or TERM) to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    pub fn wait(self) -> Run {
+        let out = self.child.wait_with_output().expect("the binary ends");
+        let wall = self.started.elapsed();
+        let output_raw = std::fs::read_to_string(self.dir.join("github_output")).unwrap();
+        let summary = std::fs::read_to_string(self.dir.join("github_step_summary")).unwrap();
+        let _ = std::fs::remove_dir_all(&self.dir);
         let outputs = self.github.then(|| {
             parse_output_file(&output_raw)
                 .unwrap_or_else(|e| panic!("GITHUB_OUTPUT unreadable ({e}):\n{output_raw}"))

@@ -1,0 +1,155 @@
+//! Cancellation by the runner's signals, and a runner clock that is off.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::*;
+use mockito::Server;
+
+/// Signals `running` after `after`, then checks it stopped within a second with `code`, and
+/// that its outputs say it was cancelled.
+fn assert_cancels(running: Running, signal: &str, code: i32, after: Duration) -> Run {
+    std::thread::sleep(after);
+    let sent = Instant::now();
+    running.signal(signal);
+    let run = running.wait();
+    let stop = sent.elapsed();
+    assert!(
+        stop < Duration::from_secs(1),
+        "stopped {stop:?} after SIG{signal}"
+    );
+    assert_eq!(run.code, code, "{run:?}");
+    assert_eq!(run.output("result"), "cancelled");
+    assert_eq!(run.output("passed"), "false");
+    assert_eq!(run.output("error-code"), "Cancelled");
+    let errors = run.commands_named("error");
+    assert_eq!(errors.len(), 1, "{run:?}");
+    assert!(errors[0].properties[0].1.starts_with("dts-gate cancelled"));
+    assert!(run.summary.starts_with("### 🛑 dts-gate cancelled"));
+    run
+}
+
+#[test]
+fn sigint_while_waiting_between_polls_exits_130() {
+    let mut server = Server::new();
+    let _running = server
+        .mock("POST", "/")
+        .with_body(answer("running", 3, "30", 0, ""))
+        .create();
+    let running = Gate::against(&server.url())
+        .env("DTS_POLL_INTERVAL", "30s")
+        .spawn();
+    let run = assert_cancels(running, "INT", 130, Duration::from_millis(500));
+    assert_eq!(run.output("status"), "running");
+    assert!(run.commands_named("error")[0].data.contains("SIGINT"));
+}
+
+#[test]
+fn sigterm_during_a_request_that_never_answers_exits_143() {
+    // Accepts connections and never answers them.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let _hold = std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(60));
+        drop(held);
+    });
+    let running = Gate::against(&url).env("DTS_TIMEOUT", "30s").spawn();
+    let run = assert_cancels(running, "TERM", 143, Duration::from_millis(500));
+    assert!(run.commands_named("error")[0].data.contains("SIGTERM"));
+}
+
+#[test]
+fn nothing_is_started_after_a_cancellation() {
+    let mut server = Server::new();
+    let _running = server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "DescribeMigrateCheckJob")
+        .with_body(answer("running", 3, "30", 0, ""))
+        .create();
+    let start = server
+        .mock("POST", "/")
+        .match_header("x-tc-action", "StartMigrateJob")
+        .expect(0)
+        .create();
+    let running = Gate::against(&server.url())
+        .env("DTS_START_MIGRATION", "true")
+        .env("DTS_POLL_INTERVAL", "10s")
+        .spawn();
+    let run = assert_cancels(running, "INT", 130, Duration::from_millis(300));
+    start.assert();
+    assert_eq!(run.output("migration-started"), "false");
+}
+
+/// An HTTP `Date` header value for `unix` seconds.
+fn http_date(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().number_days_from_monday() as usize],
+        t.day(),
+        MONTHS[u8::from(t.month()) as usize - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[test]
+fn a_runner_clock_ten_minutes_slow_is_corrected_from_the_date_header() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    // The service lives ten minutes ahead of this runner, as a slow runner clock would see it.
+    let service_now = now + 600;
+    let mut server = Server::new();
+    let mock = server
+        .mock("POST", "/")
+        .with_header("content-type", "application/json")
+        .with_header("date", &http_date(service_now))
+        .with_body_from_request(move |request| {
+            let stamp: i64 = request
+                .header("x-tc-timestamp")
+                .first()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_default();
+            if (stamp - service_now).abs() > 300 {
+                service_error("AuthFailure.SignatureExpire", "the signature has expired").into()
+            } else {
+                answer("finished", 1, "100", 0, "ok").into()
+            }
+        })
+        .expect(2)
+        .create();
+    let run = Gate::against(&server.url()).run();
+    mock.assert(); // refused once, then accepted with the service's time
+    assert_eq!(run.code, 0, "{run:?}");
+    let warnings = run.commands_named("warning");
+    assert_eq!(warnings.len(), 1, "{run:?}");
+    assert_eq!(warnings[0].properties[0].1, "Runner clock is off");
+    assert!(warnings[0].data.contains("10m") && warnings[0].data.contains("behind"));
+    assert!(warnings[0].data.contains("NTP"));
+}
+
+#[test]
+fn a_signature_expire_without_a_usable_date_is_permanent_with_a_hint() {
+    let mut server = Server::new();
+    let mock = server
+        .mock("POST", "/")
+        .with_body(service_error("AuthFailure.SignatureExpire", "expired"))
+        .expect(1)
+        .create();
+    let run = Gate::against(&server.url()).run();
+    mock.assert();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.commands_named("error")[0].data.contains("clock"));
+}
