@@ -7,15 +7,7 @@ use super::{ApiError, ApiVersion, CheckAnswer, CheckFlag, Envelope, describe};
 
 pub(super) fn decode(envelope: &Envelope) -> Result<CheckAnswer, ApiError> {
     let fields = &envelope.fields;
-    let status = match fields.get("Status") {
-        Some(Value::String(s)) => s.clone(),
-        other => {
-            return Err(envelope.malformed(format!(
-                "Response.Status should be a string, got {}",
-                describe(other)
-            )));
-        }
-    };
+    let status = envelope.status()?;
     let check_flag = match fields.get("CheckFlag") {
         Some(Value::Number(n)) if n.is_i64() => n.as_i64().map(CheckFlag::Code),
         None | Some(Value::Null) if status != "finished" => None,

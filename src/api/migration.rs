@@ -9,15 +9,7 @@ use super::{
 
 pub(super) fn decode(envelope: &Envelope) -> Result<CheckAnswer, ApiError> {
     let fields = &envelope.fields;
-    let status = match fields.get("Status") {
-        Some(Value::String(s)) => s.clone(),
-        other => {
-            return Err(envelope.malformed(format!(
-                "Response.Status should be a string, got {}",
-                describe(other)
-            )));
-        }
-    };
+    let status = envelope.status()?;
     let check_flag = match fields.get("CheckFlag") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,

@@ -432,6 +432,17 @@ impl Envelope {
         }
     }
 
+    /// `Response.Status`, which every check answer must carry as a string.
+    pub(crate) fn status(&self) -> Result<String, ApiError> {
+        match self.fields.get("Status") {
+            Some(Value::String(s)) => Ok(s.clone()),
+            other => Err(self.malformed(format!(
+                "Response.Status should be a string, got {}",
+                describe(other)
+            ))),
+        }
+    }
+
     /// An optional string field; `null` and absence are both empty.
     pub(crate) fn text(&self, name: &str) -> String {
         text_of(self.fields.get(name))
@@ -598,14 +609,8 @@ impl Client {
         timestamp: i64,
         budget: Duration,
     ) -> Result<String, ApiError> {
-        let (status, body) = self.call(
-            api.create_check_action(),
-            api.as_str(),
-            &job_body(job_id),
-            timestamp,
-            budget,
-        )?;
-        parse_acknowledgement(status, &body)
+        let action = api.create_check_action();
+        self.acknowledged(action, api, job_id, timestamp, budget)
     }
 
     /// Starts the migration of `job_id` (`StartMigrateJob`); returns its `RequestId`.
@@ -616,13 +621,20 @@ impl Client {
         timestamp: i64,
         budget: Duration,
     ) -> Result<String, ApiError> {
-        let (status, body) = self.call(
-            api.start_action(),
-            api.as_str(),
-            &job_body(job_id),
-            timestamp,
-            budget,
-        )?;
+        self.acknowledged(api.start_action(), api, job_id, timestamp, budget)
+    }
+
+    /// Sends an action on one job whose answer is only its `RequestId`.
+    fn acknowledged(
+        &self,
+        action: &str,
+        api: ApiVersion,
+        job_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let (status, body) =
+            self.call(action, api.as_str(), &job_body(job_id), timestamp, budget)?;
         parse_acknowledgement(status, &body)
     }
 
