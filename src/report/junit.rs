@@ -6,7 +6,8 @@
 //! the windyroad (Ant) `JUnit.xsd` that Azure's documentation cites. That is why `testsuites`
 //! carries no attributes (the Ant schema allows none; the counts are on the one `testsuite`),
 //! why `properties`, `system-out` and `system-err` are always present, and why test cases hold
-//! no output of their own. The Ant schema cannot say "skipped", so a report with skipped steps
+//! no output of their own (and a skip's reason is the text of `<skipped>`: Jenkins'
+//! schema allows it no attributes). The Ant schema cannot say "skipped", so a report with skipped steps
 //! is valid against the Jenkins schema only.
 
 use std::collections::HashSet;
@@ -307,8 +308,8 @@ fn case_xml(case: &Case, xml: &mut String) {
     } else if let Some(why) = &case.skipped {
         let _ = writeln!(
             xml,
-            ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-            attribute(why)
+            ">\n      <skipped>{}</skipped>\n    </testcase>",
+            text(why)
         );
     } else {
         xml.push_str("/>\n");

@@ -27,6 +27,16 @@ pub struct Run {
     pub outputs: Option<HashMap<String, String>>,
     pub output_raw: String,
     pub summary: String,
+    /// The `DTS_REPORT_*` files, when [`Gate::with_reports`] asked for them and they exist.
+    pub reports: Reports,
+}
+
+/// The report files a run wrote (`None`: not asked for, or not written).
+#[derive(Debug, Default)]
+pub struct Reports {
+    pub json: Option<String>,
+    pub junit: Option<String>,
+    pub dotenv: Option<String>,
 }
 
 impl Run {
@@ -54,7 +64,16 @@ impl Run {
 
     /// Secrets must appear nowhere a person or a runner can read.
     pub fn assert_no_secrets(&self) {
-        for text in [&self.stdout, &self.stderr, &self.output_raw, &self.summary] {
+        let reports = [
+            &self.reports.json,
+            &self.reports.junit,
+            &self.reports.dotenv,
+        ];
+        let reports = reports.into_iter().flatten();
+        for text in [&self.stdout, &self.stderr, &self.output_raw, &self.summary]
+            .into_iter()
+            .chain(reports)
+        {
             assert!(!text.contains(SECRET_KEY), "secret key leaked:\n{text}");
             assert!(!text.contains(TOKEN), "token leaked:\n{text}");
         }
@@ -66,6 +85,7 @@ pub struct Gate {
     env: Vec<(String, String)>,
     args: Vec<String>,
     github: bool,
+    reports: bool,
 }
 
 impl Gate {
@@ -87,6 +107,7 @@ impl Gate {
             env: Vec::new(),
             args: Vec::new(),
             github: true,
+            reports: false,
         }
     }
 
@@ -113,8 +134,26 @@ impl Gate {
         self
     }
 
+    /// Asks for every report (`DTS_REPORT_JSON`, `_JUNIT`, `_DOTENV`) in a fresh directory, each
+    /// pre-filled with junk that the run must replace.
+    pub fn with_reports(mut self) -> Gate {
+        self.reports = true;
+        self
+    }
+
     pub fn run(self) -> Run {
         let dir = temp_dir();
+        let report_paths = [
+            ("DTS_REPORT_JSON", dir.join("reports/report.json")),
+            ("DTS_REPORT_JUNIT", dir.join("reports/TEST-dts-gate.xml")),
+            ("DTS_REPORT_DOTENV", dir.join("reports/gate.env")),
+        ];
+        if self.reports {
+            std::fs::create_dir_all(dir.join("reports")).unwrap();
+            for (_, path) in &report_paths {
+                std::fs::write(path, "stale junk from an earlier run\n").unwrap();
+            }
+        }
         let output_file = dir.join("github_output");
         let summary_file = dir.join("github_step_summary");
         std::fs::write(&output_file, "").unwrap();
@@ -128,6 +167,9 @@ impl Gate {
         if self.github {
             cmd.env("GITHUB_ACTIONS", "true");
         }
+        if self.reports {
+            cmd.envs(report_paths.iter().map(|(k, p)| (k, p)));
+        }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let started = Instant::now();
         let out = cmd.output().expect("the binary runs");
@@ -135,6 +177,16 @@ impl Gate {
 
         let output_raw = std::fs::read_to_string(&output_file).unwrap();
         let summary = std::fs::read_to_string(&summary_file).unwrap();
+        let read = |i: usize| {
+            self.reports
+                .then(|| std::fs::read_to_string(&report_paths[i].1).ok())
+                .flatten()
+        };
+        let reports = Reports {
+            json: read(0),
+            junit: read(1),
+            dotenv: read(2),
+        };
         let _ = std::fs::remove_dir_all(&dir);
         let outputs = self.github.then(|| {
             parse_output_file(&output_raw)
@@ -150,6 +202,7 @@ impl Gate {
             outputs,
             output_raw,
             summary,
+            reports,
         }
     }
 }
