@@ -75,6 +75,9 @@ ENVIRONMENT:
     DTS_START_MIGRATION         false     true: call StartMigrateJob for every job once all passed
     DTS_DRY_RUN                 false     true: the same as --dry-run
     DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail
+    DTS_REPORT_JSON             unset     path: JSON report of the run, written in every outcome
+    DTS_REPORT_JUNIT            unset     path: JUnit XML report (e.g. TEST-dts-gate.xml), every outcome
+    DTS_REPORT_DOTENV           unset     path: KEY=VALUE file for GitLab's artifacts:reports:dotenv
     HTTPS_PROXY, NO_PROXY                 honoured
 
 OUTPUTS (GitHub Actions, GITHUB_OUTPUT, in every outcome):

@@ -156,6 +156,41 @@ where
     })
 }
 
+/// The report variables, read apart from the rest so that a report is written even when the
+/// rest of the configuration is invalid.
+#[derive(Deserialize, Default)]
+struct RawReports {
+    dts_report_json: Option<String>,
+    dts_report_junit: Option<String>,
+    dts_report_dotenv: Option<String>,
+    hostname: Option<String>,
+}
+
+/// Where to write the reports for other CI systems; `None` for each one not asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportFiles {
+    pub json: Option<String>,
+    pub junit: Option<String>,
+    pub dotenv: Option<String>,
+    /// `HOSTNAME`, for the JUnit `hostname` attribute (shells and Docker set it).
+    pub hostname: Option<String>,
+}
+
+/// Reads `DTS_REPORT_JSON`, `DTS_REPORT_JUNIT` and `DTS_REPORT_DOTENV` (paths; empty means no
+/// report). Never fails: a path that cannot be written is a warning when the gate ends.
+pub fn report_files_from_vars<I>(vars: I) -> ReportFiles
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let raw: RawReports = envy::from_iter(vars).unwrap_or_default();
+    ReportFiles {
+        json: non_empty(raw.dts_report_json),
+        junit: non_empty(raw.dts_report_junit),
+        dotenv: non_empty(raw.dts_report_dotenv),
+        hostname: non_empty(raw.hostname).map(|h| h.trim().to_string()),
+    }
+}
+
 /// How `--demo`/`DTS_DEMO` asks the simulated endpoint to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoMode {
@@ -982,6 +1017,22 @@ mod tests {
         .unwrap();
         assert_eq!(r.output_file.as_deref(), Some("/o"));
         assert_eq!(r.summary_file, None);
+    }
+
+    #[test]
+    fn report_files_are_read_whatever_else_is_wrong() {
+        assert_eq!(report_files_from_vars(vars(&[])), ReportFiles::default());
+        let r = report_files_from_vars(vars(&[
+            ("DTS_REPORT_JSON", "out/report.json"),
+            ("DTS_REPORT_JUNIT", " "),
+            ("DTS_REPORT_DOTENV", "gate.env"),
+            ("DTS_TIMEOUT", "not a duration"),
+            ("HOSTNAME", "runner-7\n"),
+        ]));
+        assert_eq!(r.json.as_deref(), Some("out/report.json"));
+        assert_eq!(r.junit, None);
+        assert_eq!(r.dotenv.as_deref(), Some("gate.env"));
+        assert_eq!(r.hostname.as_deref(), Some("runner-7"));
     }
 
     #[test]

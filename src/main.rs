@@ -47,6 +47,8 @@ fn main() -> ExitCode {
         io::stdout(),
         io::stderr(),
     );
+    // Read apart from the rest, so even a configuration error leaves its reports behind.
+    reporter.reports(config::report_files_from_vars(vars.iter().cloned()));
     let (demo_flag, dry_run_flag) = match command {
         Ok(Command::Gate { demo, dry_run }) => (demo, dry_run),
         Ok(_) => (None, false),

@@ -40,10 +40,23 @@ fn sigint_while_waiting_between_polls_exits_130() {
         .create();
     let running = Gate::against(&server.url())
         .env("DTS_POLL_INTERVAL", "30s")
+        .with_reports()
         .spawn();
     let run = assert_cancels(running, "INT", 130, Duration::from_millis(500));
     assert_eq!(run.output("status"), "running");
     assert!(run.commands_named("error")[0].data.contains("SIGINT"));
+    // The reports are written on a cancellation too.
+    let json: serde_json::Value =
+        serde_json::from_str(run.reports.json.as_deref().expect("JSON report")).unwrap();
+    assert_eq!(json["verdict"], "cancelled");
+    assert_eq!(json["exit_code"], 130);
+    assert!(
+        run.reports
+            .junit
+            .as_deref()
+            .expect("JUnit report")
+            .contains("Cancelled")
+    );
 }
 
 #[test]

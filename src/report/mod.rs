@@ -1,7 +1,11 @@
 //! Everything a person or a runner reads: progress lines, annotations, step outputs and the job
 //! summary. `text` makes untrusted text safe for each medium, `render` turns a run into strings
-//! and notices, and [`Reporter`] is the one writer.
+//! and notices, `json`, `junit` and `dotenv` render the report files for other CI systems, and
+//! [`Reporter`] is the one writer.
 
+pub mod dotenv;
+pub mod json;
+pub mod junit;
 mod render;
 mod text;
 
@@ -19,7 +23,7 @@ pub use text::{
     output_record, sanitize, truncate, workflow_command,
 };
 
-use crate::config::GithubRunner;
+use crate::config::{GithubRunner, ReportFiles};
 use crate::duration;
 use crate::poll::Event;
 
@@ -46,6 +50,7 @@ pub struct Reporter<W: Write, E: Write> {
     err: E,
     /// Prefix progress lines with the job id (several jobs).
     label_jobs: bool,
+    reports: ReportFiles,
     last_logged: HashMap<String, (String, Option<String>, Duration)>,
     steps_logged: HashSet<(String, usize, String)>,
 }
@@ -58,9 +63,15 @@ impl<W: Write, E: Write> Reporter<W, E> {
             out,
             err,
             label_jobs: false,
+            reports: ReportFiles::default(),
             last_logged: HashMap::new(),
             steps_logged: HashSet::new(),
         }
+    }
+
+    /// The report files to write when the gate ends, on GitHub or not.
+    pub fn reports(&mut self, files: ReportFiles) {
+        self.reports = files;
     }
 
     /// With several jobs, every progress line names its job.
@@ -241,6 +252,7 @@ impl<W: Write, E: Write> Reporter<W, E> {
         for n in &shown {
             self.notice(n);
         }
+        self.write_reports(run);
         let Some(github) = self.github.clone() else {
             return;
         };
@@ -262,6 +274,67 @@ impl<W: Write, E: Write> Reporter<W, E> {
             );
         }
     }
+}
+
+/// What a report is called, its variable, its path if asked for, and how to render it.
+type ReportFile<'a> = (&'a str, &'a str, &'a Option<String>, &'a dyn Fn() -> String);
+
+impl<W: Write, E: Write> Reporter<W, E> {
+    /// Writes each requested report file, replacing what was there. A file that cannot be written
+    /// is a warning: the exit code carries the verdict either way.
+    fn write_reports(&mut self, run: &RunSummary) {
+        let files = self.reports.clone();
+        let reports: [ReportFile; 3] = [
+            ("JSON report", "DTS_REPORT_JSON", &files.json, &|| {
+                json::render(run)
+            }),
+            ("JUnit report", "DTS_REPORT_JUNIT", &files.junit, &|| {
+                let started = time::OffsetDateTime::now_utc() - run.elapsed;
+                let hostname = files.hostname.clone().or_else(system_hostname);
+                junit::render(
+                    run,
+                    &junit::Context {
+                        started,
+                        hostname: hostname.as_deref().unwrap_or("localhost"),
+                    },
+                )
+            }),
+            ("dotenv report", "DTS_REPORT_DOTENV", &files.dotenv, &|| {
+                dotenv::render(run)
+            }),
+        ];
+        for (what, variable, path, render) in reports {
+            let Some(path) = path else { continue };
+            if let Err(e) = replace_file(path, &render()) {
+                self.warning(
+                    &format!("{what} not written"),
+                    &format!(
+                        "could not write {variable} ({path}): {e}; check that the directory is writable by this user, or change {variable}"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The kernel's host name where there is one (Linux); the caller falls back to `localhost`.
+fn system_hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+/// Creates (or truncates) a report file, and its directory if needed: a report is the state of
+/// this run, never appended to an earlier one.
+fn replace_file(path: &str, text: &str) -> io::Result<()> {
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)
 }
 
 /// Appends to a runner file; the runner creates it, we never truncate it.

@@ -65,7 +65,7 @@ impl Notice {
     }
 }
 
-fn flag_text(flag: Option<&CheckFlag>) -> String {
+pub(super) fn flag_text(flag: Option<&CheckFlag>) -> String {
     match flag {
         Some(f) => format!("{f} ({})", check_flag_meaning(f)),
         None => "none".to_string(),
@@ -86,15 +86,15 @@ pub fn progress_text(answer: &CheckAnswer) -> String {
     }
 }
 
-fn failed_steps(answer: &CheckAnswer) -> impl Iterator<Item = &CheckStep> {
+pub(super) fn failed_steps(answer: &CheckAnswer) -> impl Iterator<Item = &CheckStep> {
     answer.steps.iter().filter(|s| s.is_failed())
 }
 
-fn warning_steps(answer: &CheckAnswer) -> impl Iterator<Item = &CheckStep> {
+pub(super) fn warning_steps(answer: &CheckAnswer) -> impl Iterator<Item = &CheckStep> {
     answer.steps.iter().filter(|s| s.is_warning())
 }
 
-fn step_ids<'a>(steps: impl Iterator<Item = &'a CheckStep>) -> String {
+pub(super) fn step_ids<'a>(steps: impl Iterator<Item = &'a CheckStep>) -> String {
     steps
         .map(|s| s.step_id.as_str())
         .collect::<Vec<_>>()
@@ -163,7 +163,7 @@ fn signal_name(signal: i32) -> &'static str {
 }
 
 /// A job's error code and message: the refused start's, else the check's.
-fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
+pub(super) fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
     match &job.start {
         Start::Refused(error) => return (error.code(), error.message()),
         Start::Cancelled { signal } => {
@@ -201,7 +201,7 @@ fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
 }
 
 /// The `RequestId` worth quoting to support: the failing request's, else the last answer's.
-fn request_id(job: &JobReport) -> String {
+pub(super) fn request_id(job: &JobReport) -> String {
     let from_error = match (&job.start, &job.outcome) {
         (Start::Refused(error), _) | (_, JobOutcome::Failed { error, .. }) => {
             error.request_id().filter(|r| !r.is_empty())
@@ -383,7 +383,7 @@ fn api_error_message(error: &ApiError, api: ApiVersion) -> String {
 }
 
 /// The annotation text of one check item: reason, solution, help links, first log lines.
-fn item_message(item: &CheckItem) -> String {
+pub(super) fn item_message(item: &CheckItem) -> String {
     let mut parts = Vec::new();
     let reason = if item.failure_reason.is_empty() {
         &item.description

@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test file uses its own part of this
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -27,6 +27,16 @@ pub struct Run {
     pub outputs: Option<HashMap<String, String>>,
     pub output_raw: String,
     pub summary: String,
+    /// The `DTS_REPORT_*` files, when [`Gate::with_reports`] asked for them and they exist.
+    pub reports: Reports,
+}
+
+/// The report files a run wrote (`None`: not asked for, or not written).
+#[derive(Debug, Default)]
+pub struct Reports {
+    pub json: Option<String>,
+    pub junit: Option<String>,
+    pub dotenv: Option<String>,
 }
 
 impl Run {
@@ -54,7 +64,16 @@ impl Run {
 
     /// Secrets must appear nowhere a person or a runner can read.
     pub fn assert_no_secrets(&self) {
-        for text in [&self.stdout, &self.stderr, &self.output_raw, &self.summary] {
+        let reports = [
+            &self.reports.json,
+            &self.reports.junit,
+            &self.reports.dotenv,
+        ];
+        let reports = reports.into_iter().flatten();
+        for text in [&self.stdout, &self.stderr, &self.output_raw, &self.summary]
+            .into_iter()
+            .chain(reports)
+        {
             assert!(!text.contains(SECRET_KEY), "secret key leaked:\n{text}");
             assert!(!text.contains(TOKEN), "token leaked:\n{text}");
         }
@@ -66,6 +85,7 @@ pub struct Gate {
     env: Vec<(String, String)>,
     args: Vec<String>,
     github: bool,
+    reports: bool,
 }
 
 impl Gate {
@@ -87,6 +107,7 @@ impl Gate {
             env: Vec::new(),
             args: Vec::new(),
             github: true,
+            reports: false,
         }
     }
 
@@ -113,6 +134,13 @@ impl Gate {
         self
     }
 
+    /// Asks for every report (`DTS_REPORT_JSON`, `_JUNIT`, `_DOTENV`) in a fresh directory, each
+    /// pre-filled with junk that the run must replace.
+    pub fn with_reports(mut self) -> Gate {
+        self.reports = true;
+        self
+    }
+
     pub fn run(self) -> Run {
         self.spawn().wait()
     }
@@ -120,6 +148,13 @@ impl Gate {
     /// Starts the binary without waiting for it, e.g. to signal it.
     pub fn spawn(self) -> Running {
         let dir = temp_dir();
+        let report_paths = report_paths(&dir);
+        if self.reports {
+            std::fs::create_dir_all(dir.join("reports")).unwrap();
+            for (_, path) in &report_paths {
+                std::fs::write(path, "stale junk from an earlier run\n").unwrap();
+            }
+        }
         let output_file = dir.join("github_output");
         let summary_file = dir.join("github_step_summary");
         std::fs::write(&output_file, "").unwrap();
@@ -135,6 +170,9 @@ impl Gate {
         if self.github {
             cmd.env("GITHUB_ACTIONS", "true");
         }
+        if self.reports {
+            cmd.envs(report_paths.iter().map(|(k, p)| (k, p)));
+        }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let started = Instant::now();
         let child = cmd.spawn().expect("the binary runs");
@@ -143,8 +181,18 @@ impl Gate {
             started,
             dir,
             github: self.github,
+            reports: self.reports,
         }
     }
+}
+
+/// Where a run's `DTS_REPORT_*` files go, inside its temporary directory.
+fn report_paths(dir: &Path) -> [(&'static str, PathBuf); 3] {
+    [
+        ("DTS_REPORT_JSON", dir.join("reports/report.json")),
+        ("DTS_REPORT_JUNIT", dir.join("reports/TEST-dts-gate.xml")),
+        ("DTS_REPORT_DOTENV", dir.join("reports/gate.env")),
+    ]
 }
 
 /// A binary run still going.
@@ -153,6 +201,7 @@ pub struct Running {
     pub started: Instant,
     dir: PathBuf,
     github: bool,
+    reports: bool,
 }
 
 impl Running {
@@ -171,6 +220,17 @@ impl Running {
         let wall = self.started.elapsed();
         let output_raw = std::fs::read_to_string(self.dir.join("github_output")).unwrap();
         let summary = std::fs::read_to_string(self.dir.join("github_step_summary")).unwrap();
+        let report_paths = report_paths(&self.dir);
+        let read = |i: usize| {
+            self.reports
+                .then(|| std::fs::read_to_string(&report_paths[i].1).ok())
+                .flatten()
+        };
+        let reports = Reports {
+            json: read(0),
+            junit: read(1),
+            dotenv: read(2),
+        };
         let _ = std::fs::remove_dir_all(&self.dir);
         let outputs = self.github.then(|| {
             parse_output_file(&output_raw)
@@ -186,6 +246,7 @@ impl Running {
             outputs,
             output_raw,
             summary,
+            reports,
         }
     }
 }
