@@ -4,12 +4,11 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::api::{ApiError, ApiVersion, CheckAnswer, Client, job_body, skew};
+use crate::cancel::CancellableSleeper;
+pub use crate::cancel::Cancellation;
 use crate::config::{Config, ConfigError};
 use crate::duration;
 use crate::fresh::{Freshness, Prior};
@@ -37,87 +36,6 @@ impl SystemClock {
 impl Clock for SystemClock {
     fn elapsed(&self) -> Duration {
         self.start.elapsed()
-    }
-}
-
-/// How often a wait looks at the cancellation flag: well inside the one second the gate has
-/// to stop after SIGINT or SIGTERM.
-const CANCEL_CHECK_EVERY: Duration = Duration::from_millis(20);
-
-/// The signal that asked the gate to stop, set by the signal handler main registers.
-#[derive(Debug, Clone, Default)]
-pub struct Cancellation(Arc<AtomicUsize>);
-
-impl Cancellation {
-    pub fn new() -> Cancellation {
-        Cancellation::default()
-    }
-
-    /// The flag a signal handler stores the signal number into.
-    pub fn flag(&self) -> Arc<AtomicUsize> {
-        Arc::clone(&self.0)
-    }
-
-    /// The signal that cancelled the run, if one arrived.
-    pub fn signal(&self) -> Option<i32> {
-        match self.0.load(Ordering::Relaxed) {
-            0 => None,
-            n => Some(i32::try_from(n).unwrap_or(15)),
-        }
-    }
-}
-
-/// Sleeps the current thread in short slices, returning early once the run is cancelled.
-pub struct ThreadSleeper {
-    cancellation: Cancellation,
-}
-
-impl ThreadSleeper {
-    pub fn new(cancellation: &Cancellation) -> ThreadSleeper {
-        ThreadSleeper {
-            cancellation: cancellation.clone(),
-        }
-    }
-}
-
-impl Sleeper for ThreadSleeper {
-    fn sleep(&mut self, duration: Duration) {
-        let until = Instant::now() + duration;
-        while self.cancellation.signal().is_none() {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            std::thread::sleep(left.min(CANCEL_CHECK_EVERY));
-        }
-    }
-}
-
-/// Runs a blocking request on its own thread, so a cancellation can abandon it at once instead
-/// of waiting up to its whole time budget.
-fn interruptible<T: Send + 'static>(
-    cancellation: &Cancellation,
-    request: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(request());
-    });
-    loop {
-        match receiver.recv_timeout(CANCEL_CHECK_EVERY) {
-            Ok(reply) => return reply,
-            Err(RecvTimeoutError::Timeout) if cancellation.signal().is_none() => continue,
-            Err(RecvTimeoutError::Timeout) => {
-                return Err(ApiError::Transport {
-                    detail: "cancelled".into(),
-                });
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(ApiError::Transport {
-                    detail: "the request ended without an answer".into(),
-                });
-            }
-        }
     }
 }
 
@@ -160,7 +78,7 @@ pub fn run<W: Write, E: Write>(
     reporter.label_jobs(config.job_ids.len() > 1);
     let client = Client::new(config);
     let clock = SystemClock::start();
-    let mut sleeper = ThreadSleeper::new(cancellation);
+    let mut sleeper = CancellableSleeper::new(cancellation);
     let schedule = Schedule {
         interval: config.poll_interval,
         timeout: config.timeout,
@@ -254,7 +172,9 @@ impl<W: Write, E: Write> Caller<'_, W, E> {
         let before = self.client.clock_offset();
         let client = self.client.clone();
         let api = self.config.api_version;
-        let reply = interruptible(self.cancellation, move || request(client, api));
+        let reply = self
+            .cancellation
+            .interruptible(move || request(client, api));
         let after = self.client.clock_offset();
         if after != before {
             self.reporter.borrow_mut().warning(
@@ -353,7 +273,7 @@ fn start_migrations<W: Write, E: Write>(
         timeout: clock.elapsed() + START_ALLOWANCE,
         jitter_seed: report::os_random() as u64,
     };
-    let mut sleeper = ThreadSleeper::new(call.cancellation);
+    let mut sleeper = CancellableSleeper::new(call.cancellation);
     let cancelled = || call.cancellation.signal();
     let mut poller = Poller::new(clock, &mut sleeper, schedule).with_cancellation(&cancelled);
     for r in reports.iter_mut() {

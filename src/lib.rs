@@ -3,6 +3,7 @@
 //! `config` reads the environment, `sign` and `api` talk to DTS, `poll` waits, `outcome`
 //! decides, `report` tells, `gate` wires one run together and `demo` simulates the service.
 pub mod api;
+pub mod cancel;
 pub mod cli;
 pub mod config;
 pub mod demo;

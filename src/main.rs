@@ -1,8 +1,6 @@
 //! The `dts-gate` binary: read arguments and environment, run, map the outcome to an exit code.
 
 use std::io;
-
-use signal_hook::consts::{SIGINT, SIGTERM};
 use std::process::ExitCode;
 
 use dts_gate::cli::{self, Command};
@@ -39,8 +37,10 @@ fn main() -> ExitCode {
     // GitHub cancels a step with SIGINT, then SIGTERM: either stops the wait within a second
     // and the gate still writes its outputs.
     let cancellation = gate::Cancellation::new();
-    for signal in [SIGINT, SIGTERM] {
-        let _ = signal_hook::flag::register_usize(signal, cancellation.flag(), signal as usize);
+    if let Err(e) = cancellation.on_signals() {
+        eprintln!(
+            "warning: SIGINT/SIGTERM handlers could not be installed ({e}); a cancelled step will not write its outputs"
+        );
     }
     let mut reporter = Reporter::new(
         config::github_runner_from_vars(vars.iter().cloned()),
