@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,23 +79,7 @@ fn serve(
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = BufReader::new(rustls::StreamOwned::new(conn, stream));
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if tls.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
-        }
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let mut request = vec![0; length];
-    tls.read_exact(&mut request)?;
+    read_http_request(&mut tls)?;
     let mut tls = tls.into_inner();
     write!(
         tls,

@@ -283,3 +283,24 @@ pub fn service_error(code: &str, message: &str) -> String {
     }})
     .to_string()
 }
+
+/// Reads one HTTP/1.1 request (head and `Content-Length` body) from a hand-written test server,
+/// so the client is left waiting for whatever answer the test wants to give.
+pub fn read_http_request(reader: &mut impl std::io::BufRead) -> std::io::Result<()> {
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    reader.read_exact(&mut vec![0; length])
+}
