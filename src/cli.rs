@@ -78,10 +78,11 @@ ENVIRONMENT:
     DTS_REPORT_JSON             unset     path: JSON report of the run, written in every outcome
     DTS_REPORT_JUNIT            unset     path: JUnit XML report (e.g. TEST-dts-gate.xml), every outcome
     DTS_REPORT_DOTENV           unset     path: KEY=VALUE file for GitLab's artifacts:reports:dotenv
+    SSL_CERT_FILE               unset     PEM file of extra CA certificates (TLS-inspecting proxies)
     HTTPS_PROXY, NO_PROXY                 honoured
 
 OUTPUTS (GitHub Actions, GITHUB_OUTPUT, in every outcome):
-    passed, result (passed | not-passed | timed-out | error), status, check-flag, progress,
+    passed, result (passed | not-passed | timed-out | error | cancelled), status, check-flag, progress,
     error-code, error-message, request-id, polls, elapsed-seconds, failed-steps, warning-steps,
     jobs (JSON, one object per job), migration-started
     Also ::error/::warning annotations and a job summary (GITHUB_STEP_SUMMARY).
@@ -93,8 +94,9 @@ EXIT CODES:
     2  invalid configuration; nothing was sent
     3  service or transport error (permanent API error, no valid answer before the deadline, or
        a migration start that failed)
-    With several jobs, the most severe: 3 over 4 over 1 over 0.
     4  timed out while the check was still running
+    130, 143  cancelled by SIGINT, SIGTERM (outputs and reports are still written)
+    With several jobs, the most severe: cancelled over 3 over 4 over 1 over 0.
 "#
 );
 
