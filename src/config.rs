@@ -212,11 +212,15 @@ pub fn dry_run_from_vars<I>(vars: I) -> Result<bool, ConfigError>
 where
     I: IntoIterator<Item = (String, String)>,
 {
-    let value = vars
-        .into_iter()
-        .find(|(k, _)| k == "DTS_DRY_RUN")
-        .map(|(_, v)| v);
-    boolean("DTS_DRY_RUN", value)
+    boolean("DTS_DRY_RUN", var(vars, "DTS_DRY_RUN"))
+}
+
+/// One variable, for the few read apart from the rest of the configuration.
+fn var<I>(vars: I, name: &str) -> Option<String>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    vars.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// Reads `DTS_DEMO`: unset or empty means no demo.
@@ -224,11 +228,7 @@ pub fn demo_mode_from_vars<I>(vars: I) -> Result<Option<DemoMode>, ConfigError>
 where
     I: IntoIterator<Item = (String, String)>,
 {
-    let value = vars
-        .into_iter()
-        .find(|(k, _)| k == "DTS_DEMO")
-        .map(|(_, v)| v);
-    match value.as_deref().map(str::trim) {
+    match var(vars, "DTS_DEMO").as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => parse_demo_mode(text).map(Some).ok_or_else(|| ConfigError {
             variable: "DTS_DEMO",

@@ -346,10 +346,7 @@ pub fn verdict(run: &RunSummary) -> Option<(String, String)> {
     match jobs {
         [] => None,
         [one] => job_verdict(one, run),
-        many if run.outcome.passed() => {
-            let _ = many;
-            None
-        }
+        _ if run.outcome.passed() => None,
         many => {
             let failing: Vec<String> = many
                 .iter()
