@@ -91,10 +91,6 @@ pub struct Endpoint {
     pub host: String,
     /// Loopback endpoints (simulators, tests) never go through a proxy.
     pub is_loopback: bool,
-    /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots. Kept here, with
-    /// where the requests go, rather than as a `Config` field, so code that builds a `Config`
-    /// by hand (the demo) needs no change.
-    pub extra_roots: Option<crate::tls::ExtraRoots>,
 }
 
 /// `X-TC-Language`: the language of the service's messages.
@@ -131,6 +127,8 @@ pub struct Config {
     pub create_grace: Duration,
     /// Call `StartMigrateJob` for each job once every job passed.
     pub start_migration: bool,
+    /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots.
+    pub extra_roots: Option<crate::tls::ExtraRoots>,
 }
 
 /// Where the runner wants results. `None` outside GitHub Actions: then no workflow commands
@@ -307,7 +305,6 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
     };
     let extra_roots = non_empty(raw.ssl_cert_file)
         .and_then(|path| check.keep(crate::tls::ExtraRoots::load(path.trim())));
-    let endpoint = endpoint.map(|e| Endpoint { extra_roots, ..e });
 
     let flags = match (create_check, create_grace, start_migration) {
         (Some(c), Some(g), Some(s)) => Some((c, g, s)),
@@ -354,6 +351,7 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
             create_check,
             create_grace,
             start_migration,
+            extra_roots,
         }),
         _ => Err(errors),
     }
@@ -631,7 +629,6 @@ pub fn default_endpoint(region: &str) -> Endpoint {
         url: format!("https://{host}/"),
         host,
         is_loopback: false,
-        extra_roots: None,
     }
 }
 
@@ -690,7 +687,6 @@ pub fn parse_endpoint(text: &str) -> Result<Endpoint, ConfigError> {
         url: format!("{scheme}://{host_header}/"),
         host: host_header,
         is_loopback,
-        extra_roots: None,
     })
 }
 

@@ -265,6 +265,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         create_check: false,
         create_grace: Duration::ZERO,
         start_migration: false,
+        extra_roots: None,
     }
 }
 

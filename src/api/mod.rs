@@ -567,7 +567,7 @@ impl Client {
         if config.endpoint.is_loopback {
             builder = builder.proxy(None);
         }
-        if let Some(roots) = &config.endpoint.extra_roots {
+        if let Some(roots) = &config.extra_roots {
             builder = builder.tls_config(roots.tls_config());
         }
         Client {
