@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::api::ApiVersion;
+use crate::api::{ApiVersion, Client, Credentials, Endpoint, Language, Target};
 use crate::duration;
+use crate::tls::ExtraRoots;
 
-/// The public hosts; a Finance region must use its own regional host (the zones are isolated).
-const DEFAULT_HOST: &str = "dts.tencentcloudapi.com";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -64,51 +63,6 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// The API key pair and optional session token. `Debug` never shows the secret parts.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub secret_id: String,
-    pub secret_key: String,
-    pub token: Option<String>,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("secret_id", &"***")
-            .field("secret_key", &"***")
-            .field("token", &self.token.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
-
-/// Where requests go. `host` is the `Host` header exactly as sent (and signed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// `https://host[:port]/` (or `http://` for loopback).
-    pub url: String,
-    /// `host[:port]`, the port only when it is not the scheme's default.
-    pub host: String,
-    /// Loopback endpoints (simulators, tests) never go through a proxy.
-    pub is_loopback: bool,
-}
-
-/// `X-TC-Language`: the language of the service's messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    EnUs,
-    ZhCn,
-}
-
-impl Language {
-    pub fn header_value(self) -> &'static str {
-        match self {
-            Language::EnUs => "en-US",
-            Language::ZhCn => "zh-CN",
-        }
-    }
-}
-
 /// A validated configuration: every field is usable as is.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -128,7 +82,27 @@ pub struct Config {
     /// Call `StartMigrateJob` for each job once every job passed.
     pub start_migration: bool,
     /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots.
-    pub extra_roots: Option<crate::tls::ExtraRoots>,
+    pub extra_roots: Option<ExtraRoots>,
+}
+
+impl Config {
+    /// Who the requests are from and where they go.
+    pub fn target(&self) -> Target {
+        Target {
+            endpoint: self.endpoint.clone(),
+            credentials: self.credentials.clone(),
+            region: self.region.clone(),
+            language: self.language,
+        }
+    }
+
+    /// The DTS client this configuration asks for.
+    pub fn client(&self) -> Client {
+        Client::new(
+            self.target(),
+            self.extra_roots.as_ref().map(ExtraRoots::tls_config),
+        )
+    }
 }
 
 /// Where the runner wants results. `None` outside GitHub Actions: then no workflow commands
@@ -301,10 +275,10 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
     let start_migration = check.keep(boolean("DTS_START_MIGRATION", raw.dts_start_migration));
     let endpoint = match non_empty(raw.dts_endpoint) {
         Some(text) => check.keep(parse_endpoint(&text)),
-        None => region.as_deref().map(default_endpoint),
+        None => region.as_deref().map(Endpoint::for_region),
     };
-    let extra_roots = non_empty(raw.ssl_cert_file)
-        .and_then(|path| check.keep(crate::tls::ExtraRoots::load(path.trim())));
+    let extra_roots =
+        non_empty(raw.ssl_cert_file).and_then(|path| check.keep(extra_roots(path.trim())));
 
     let flags = match (create_check, create_grace, start_migration) {
         (Some(c), Some(g), Some(s)) => Some((c, g, s)),
@@ -543,6 +517,17 @@ where
     }
 }
 
+/// `SSL_CERT_FILE`: read and checked now, so a bad bundle is one line here, not a TLS error on
+/// every poll.
+fn extra_roots(path: &str) -> Result<ExtraRoots, ConfigError> {
+    ExtraRoots::load(path).map_err(|e| ConfigError {
+        variable: "SSL_CERT_FILE",
+        problem: format!(
+            "{e}; expected the path of a PEM file of CA certificates (-----BEGIN CERTIFICATE----- blocks) to trust in addition to the built-in Mozilla roots; fix the file or unset SSL_CERT_FILE"
+        ),
+    })
+}
+
 fn api_version(value: Option<String>) -> Result<ApiVersion, ConfigError> {
     match non_empty(value) {
         None => Ok(ApiVersion::V2018),
@@ -615,20 +600,6 @@ fn language(value: Option<String>) -> Result<Language, ConfigError> {
                 quote(other)
             ),
         }),
-    }
-}
-
-/// `dts.tencentcloudapi.com`, or `dts.<region>.tencentcloudapi.com` for Finance regions.
-pub fn default_endpoint(region: &str) -> Endpoint {
-    let host = if region.ends_with("-fsi") {
-        format!("dts.{region}.tencentcloudapi.com")
-    } else {
-        DEFAULT_HOST.to_string()
-    };
-    Endpoint {
-        url: format!("https://{host}/"),
-        host,
-        is_loopback: false,
     }
 }
 

@@ -8,7 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use crate::api::{ApiVersion, CONTENT_TYPE, SERVICE};
-use crate::config::{Config, Credentials, DemoMode, DemoSettings, Language, parse_endpoint};
+use crate::api::{Credentials, Language};
+use crate::config::{Config, DemoMode, DemoSettings, parse_endpoint};
 use crate::gate;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
@@ -321,7 +322,7 @@ mod tests {
     }
 
     fn signed_headers(api: ApiVersion, body: &[u8], timestamp: i64) -> Vec<(String, String)> {
-        let target = Target::from_config(&demo_config("http://127.0.0.1:4000", settings(api)));
+        let target = demo_config("http://127.0.0.1:4000", settings(api)).target();
         target
             .request_headers(api.describe_check_action(), api.as_str(), timestamp, body)
             .into_iter()

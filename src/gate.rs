@@ -76,7 +76,7 @@ pub fn run<W: Write, E: Write>(
         duration::format(config.poll_interval),
     ));
     reporter.label_jobs(config.job_ids.len() > 1);
-    let client = Client::new(config);
+    let client = config.client();
     let clock = SystemClock::start();
     let mut sleeper = CancellableSleeper::new(cancellation);
     let schedule = Schedule {

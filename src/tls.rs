@@ -13,11 +13,26 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, parse_pem};
 
-use crate::config::{ConfigError, quote};
+/// Why a CA bundle cannot be used. The configuration layer names the variable and says what
+/// to do; this only says what is wrong with the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertFileError {
+    /// The file could not be read at all.
+    Unreadable { path: String, reason: String },
+    /// The file was read but does not hold usable CA certificates.
+    Invalid { path: String, reason: String },
+}
 
-pub const VARIABLE: &str = "SSL_CERT_FILE";
-
-const EXPECTED: &str = "expected the path of a PEM file of CA certificates (-----BEGIN CERTIFICATE----- blocks) to trust in addition to the built-in Mozilla roots; fix the file or unset SSL_CERT_FILE";
+impl fmt::Display for CertFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertFileError::Unreadable { path, reason } => {
+                write!(f, "cannot read {path:?} ({reason})")
+            }
+            CertFileError::Invalid { path, reason } => write!(f, "{path:?} {reason}"),
+        }
+    }
+}
 
 /// The CA certificates of one `SSL_CERT_FILE`, each already known to be a usable trust anchor.
 #[derive(Clone, PartialEq, Eq)]
@@ -38,10 +53,10 @@ impl fmt::Debug for ExtraRoots {
 
 impl ExtraRoots {
     /// Reads `path` and checks it with [`ExtraRoots::from_pem`].
-    pub fn load(path: &str) -> Result<ExtraRoots, ConfigError> {
-        let pem = std::fs::read(path).map_err(|e| ConfigError {
-            variable: VARIABLE,
-            problem: format!("cannot read {} ({e}); {EXPECTED}", quote(path)),
+    pub fn load(path: &str) -> Result<ExtraRoots, CertFileError> {
+        let pem = std::fs::read(path).map_err(|e| CertFileError::Unreadable {
+            path: path.to_string(),
+            reason: e.to_string(),
         })?;
         ExtraRoots::from_pem(path, &pem)
     }
@@ -49,10 +64,10 @@ impl ExtraRoots {
     /// Takes every certificate in `pem` (other PEM blocks, such as a key, are skipped). Fails
     /// when the PEM is damaged, when a certificate cannot be a trust anchor (rustls would
     /// otherwise drop it silently and the proxy would stay untrusted), or when there is none.
-    pub fn from_pem(path: &str, pem: &[u8]) -> Result<ExtraRoots, ConfigError> {
-        let fail = |why: String| ConfigError {
-            variable: VARIABLE,
-            problem: format!("{} {why}; {EXPECTED}", quote(path)),
+    pub fn from_pem(path: &str, pem: &[u8]) -> Result<ExtraRoots, CertFileError> {
+        let fail = |reason: String| CertFileError::Invalid {
+            path: path.to_string(),
+            reason,
         };
         let mut ders = Vec::new();
         for item in parse_pem(pem) {
@@ -145,13 +160,13 @@ mod tests {
     fn a_file_without_certificates_is_refused() {
         for text in ["", "not a pem file\n", SERVER_KEY] {
             let e = ExtraRoots::from_pem("/etc/proxy.pem", text.as_bytes()).unwrap_err();
-            assert_eq!(e.variable, "SSL_CERT_FILE");
-            assert!(
-                e.problem
-                    .starts_with("\"/etc/proxy.pem\" holds no PEM certificate;"),
-                "{e}"
+            assert_eq!(
+                e,
+                CertFileError::Invalid {
+                    path: "/etc/proxy.pem".into(),
+                    reason: "holds no PEM certificate".into()
+                }
             );
-            assert!(e.problem.contains("unset SSL_CERT_FILE"), "{e}");
         }
     }
 
@@ -159,20 +174,23 @@ mod tests {
     fn a_damaged_certificate_is_refused_not_skipped() {
         let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         let e = ExtraRoots::from_pem("bad.pem", format!("{CA}{garbage}").as_bytes()).unwrap_err();
-        assert!(e.problem.contains("(number 2)"), "{e}");
-        assert!(e.problem.contains("not a valid X.509 certificate"), "{e}");
+        assert!(e.to_string().contains("(number 2)"), "{e}");
+        assert!(
+            e.to_string().contains("not a valid X.509 certificate"),
+            "{e}"
+        );
 
         let truncated = &CA[..CA.len() / 2];
         let e = ExtraRoots::from_pem("cut.pem", truncated.as_bytes()).unwrap_err();
-        assert!(e.problem.contains("is not valid PEM"), "{e}");
+        assert!(e.to_string().contains("is not valid PEM"), "{e}");
     }
 
     #[test]
     fn a_missing_file_names_the_path_and_the_reason() {
         let e = ExtraRoots::load("/nonexistent/dts-gate/ca.pem").unwrap_err();
-        assert_eq!(e.variable, "SSL_CERT_FILE");
+        assert!(matches!(e, CertFileError::Unreadable { .. }), "{e:?}");
         assert!(
-            e.problem
+            e.to_string()
                 .starts_with("cannot read \"/nonexistent/dts-gate/ca.pem\" ("),
             "{e}"
         );

@@ -11,14 +11,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::config::{Config, Credentials, Endpoint, Language};
-use crate::sign;
-
 mod legacy;
 mod migration;
 pub mod skew;
+mod target;
 
 pub use migration::step_progress;
+pub use target::{Credentials, Endpoint, Language, Target};
 
 /// The product name that signs and routes every DTS action.
 pub const SERVICE: &str = "dts";
@@ -340,61 +339,6 @@ fn hint_for_code(code: &str, api: ApiVersion) -> Option<String> {
     })
 }
 
-/// Who a request is from and where it goes: everything that signs and routes it.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub endpoint: Endpoint,
-    pub credentials: Credentials,
-    pub region: String,
-    pub language: Language,
-}
-
-impl Target {
-    pub fn from_config(config: &Config) -> Target {
-        Target {
-            endpoint: config.endpoint.clone(),
-            credentials: config.credentials.clone(),
-            region: config.region.clone(),
-            language: config.language,
-        }
-    }
-
-    /// The headers of one signed request, in the order they are sent.
-    pub fn request_headers(
-        &self,
-        action: &str,
-        version: &str,
-        timestamp: i64,
-        payload: &[u8],
-    ) -> Vec<(&'static str, String)> {
-        let authorization = sign::authorization(
-            &self.credentials.secret_id,
-            &self.credentials.secret_key,
-            SERVICE,
-            timestamp,
-            &sign::SignableRequest {
-                content_type: CONTENT_TYPE,
-                host: &self.endpoint.host,
-                payload,
-            },
-        );
-        let mut headers = vec![
-            ("Authorization", authorization),
-            ("Content-Type", CONTENT_TYPE.to_string()),
-            ("Host", self.endpoint.host.clone()),
-            ("X-TC-Action", action.to_string()),
-            ("X-TC-Timestamp", timestamp.to_string()),
-            ("X-TC-Version", version.to_string()),
-            ("X-TC-Region", self.region.clone()),
-            ("X-TC-Language", self.language.header_value().to_string()),
-        ];
-        if let Some(token) = &self.credentials.token {
-            headers.push(("X-TC-Token", token.clone()));
-        }
-        headers
-    }
-}
-
 /// The JSON body of a request that names one job. Compact, like serde and the Go SDK.
 pub fn job_body(job_id: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "JobId": job_id })).expect("a JSON object encodes")
@@ -556,7 +500,8 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(config: &Config) -> Client {
+    /// A client sending to `target`; `tls` replaces the default TLS settings (extra CA roots).
+    pub fn new(target: Target, tls: Option<ureq::tls::TlsConfig>) -> Client {
         let mut builder = ureq::Agent::config_builder()
             // Error bodies carry the service's code and RequestId: read them, don't bail.
             .http_status_as_error(false)
@@ -564,15 +509,15 @@ impl Client {
             .max_redirects(0)
             .user_agent(USER_AGENT)
             .timeout_global(Some(MAX_REQUEST_TIME));
-        if config.endpoint.is_loopback {
+        if target.endpoint.is_loopback {
             builder = builder.proxy(None);
         }
-        if let Some(roots) = &config.extra_roots {
-            builder = builder.tls_config(roots.tls_config());
+        if let Some(tls) = tls {
+            builder = builder.tls_config(tls);
         }
         Client {
             agent: builder.build().new_agent(),
-            target: Target::from_config(config),
+            target,
             clock_offset: Arc::new(AtomicI64::new(0)),
         }
     }
@@ -926,7 +871,7 @@ mod tests {
     #[test]
     fn signed_headers_for_a_fixed_time() {
         let target = Target {
-            endpoint: crate::config::default_endpoint("ap-guangzhou"),
+            endpoint: Endpoint::for_region("ap-guangzhou"),
             credentials: Credentials {
                 secret_id: "AKIDEXAMPLEEXAMPLEEXAMPLEEXAMPLE0000".into(),
                 secret_key: "EXAMPLEsecretKEYexampleSECRETkey".into(),
