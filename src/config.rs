@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::api::{ApiVersion, Client, Credentials, Endpoint, Language, Target};
 use crate::duration;
+use crate::hints::Surface;
 use crate::tls::ExtraRoots;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -20,9 +21,10 @@ const DEFAULT_CREATE_GRACE: Duration = Duration::from_secs(30);
 /// poll interval at the paced request rate.
 pub const MAX_JOBS: usize = 100;
 
-/// The variables as they arrive: all optional strings, empty meaning unset.
+/// Every variable the gate reads, as it arrives: all optional strings, empty meaning unset.
+/// Read once; each part of the invocation is validated from it.
 #[derive(Deserialize, Default)]
-struct RawConfig {
+pub struct Vars {
     dts_job_id: Option<String>,
     tencentcloud_secret_id: Option<String>,
     tencentcloud_secret_key: Option<String>,
@@ -37,15 +39,18 @@ struct RawConfig {
     dts_create_check: Option<String>,
     dts_create_grace: Option<String>,
     dts_start_migration: Option<String>,
+    dts_dry_run: Option<String>,
+    dts_demo: Option<String>,
+    dts_report_json: Option<String>,
+    dts_report_junit: Option<String>,
+    dts_report_dotenv: Option<String>,
     ssl_cert_file: Option<String>,
-}
-
-/// The runner's variables: where GitHub wants outputs and the summary.
-#[derive(Deserialize, Default)]
-struct RawRunner {
+    /// Set by the GitHub Action (`action.yml`) so messages name its inputs.
+    dts_gate_surface: Option<String>,
     github_actions: Option<String>,
     github_output: Option<String>,
     github_step_summary: Option<String>,
+    hostname: Option<String>,
 }
 
 /// One invalid or missing variable, rendered as one actionable line.
@@ -103,6 +108,14 @@ impl Config {
             self.extra_roots.as_ref().map(ExtraRoots::tls_config),
         )
     }
+
+    /// Reads and validates the configuration of a real gate run from `vars`.
+    pub fn from_vars<I>(vars: I) -> Result<Config, Vec<ConfigError>>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        Vars::read(vars).map_err(|e| vec![e])?.config()
+    }
 }
 
 /// Where the runner wants results. `None` outside GitHub Actions: then no workflow commands
@@ -113,31 +126,6 @@ pub struct GithubRunner {
     pub summary_file: Option<String>,
 }
 
-/// Reads the runner's variables. GitHub mode needs `GITHUB_ACTIONS=true` exactly.
-pub fn github_runner_from_vars<I>(vars: I) -> Option<GithubRunner>
-where
-    I: IntoIterator<Item = (String, String)>,
-{
-    let raw: RawRunner = envy::from_iter(vars).unwrap_or_default();
-    if raw.github_actions.as_deref() != Some("true") {
-        return None;
-    }
-    Some(GithubRunner {
-        output_file: non_empty(raw.github_output),
-        summary_file: non_empty(raw.github_step_summary),
-    })
-}
-
-/// The report variables, read apart from the rest so that a report is written even when the
-/// rest of the configuration is invalid.
-#[derive(Deserialize, Default)]
-struct RawReports {
-    dts_report_json: Option<String>,
-    dts_report_junit: Option<String>,
-    dts_report_dotenv: Option<String>,
-    hostname: Option<String>,
-}
-
 /// Where to write the reports for other CI systems; `None` for each one not asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportFiles {
@@ -146,21 +134,6 @@ pub struct ReportFiles {
     pub dotenv: Option<String>,
     /// `HOSTNAME`, for the JUnit `hostname` attribute (shells and Docker set it).
     pub hostname: Option<String>,
-}
-
-/// Reads `DTS_REPORT_JSON`, `DTS_REPORT_JUNIT` and `DTS_REPORT_DOTENV` (paths; empty means no
-/// report). Never fails: a path that cannot be written is a warning when the gate ends.
-pub fn report_files_from_vars<I>(vars: I) -> ReportFiles
-where
-    I: IntoIterator<Item = (String, String)>,
-{
-    let raw: RawReports = envy::from_iter(vars).unwrap_or_default();
-    ReportFiles {
-        json: non_empty(raw.dts_report_json),
-        junit: non_empty(raw.dts_report_junit),
-        dotenv: non_empty(raw.dts_report_dotenv),
-        hostname: non_empty(raw.hostname).map(|h| h.trim().to_string()),
-    }
 }
 
 /// How `--demo`/`DTS_DEMO` asks the simulated endpoint to end.
@@ -179,155 +152,192 @@ pub fn parse_demo_mode(text: &str) -> Option<DemoMode> {
     }
 }
 
-/// Reads `DTS_DRY_RUN` (`true`/`false`, empty meaning false).
-pub fn dry_run_from_vars<I>(vars: I) -> Result<bool, ConfigError>
-where
-    I: IntoIterator<Item = (String, String)>,
-{
-    boolean("DTS_DRY_RUN", var(vars, "DTS_DRY_RUN"))
+/// What a demo run may be told: how fast to poll, how long to wait, which API to play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSettings {
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub api_version: ApiVersion,
 }
 
-/// One variable, for the few read apart from the rest of the configuration.
-fn var<I>(vars: I, name: &str) -> Option<String>
-where
-    I: IntoIterator<Item = (String, String)>,
-{
-    vars.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-/// Reads `DTS_DEMO`: unset or empty means no demo.
-pub fn demo_mode_from_vars<I>(vars: I) -> Result<Option<DemoMode>, ConfigError>
-where
-    I: IntoIterator<Item = (String, String)>,
-{
-    match var(vars, "DTS_DEMO").as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => parse_demo_mode(text).map(Some).ok_or_else(|| ConfigError {
-            variable: "DTS_DEMO",
-            problem: format!(
-                "got {}; expected `pass` or `fail` (or leave it empty to gate a real job)",
-                quote(text)
-            ),
-        }),
-    }
-}
-
-impl Config {
-    /// Parses then validates. Only the variables this tool knows are looked at.
-    pub fn from_vars<I>(vars: I) -> Result<Config, Vec<ConfigError>>
+impl Vars {
+    /// Takes the variables this tool knows from `vars`; all others are ignored.
+    pub fn read<I>(vars: I) -> Result<Vars, ConfigError>
     where
         I: IntoIterator<Item = (String, String)>,
     {
         // All fields are optional strings, so envy cannot fail on content; a failure here
         // would be a bug in this table, and is reported rather than hidden.
-        let raw: RawConfig = envy::from_iter(vars).map_err(|e| {
-            vec![ConfigError {
-                variable: "environment",
-                problem: format!("could not be read ({e}); please report this as a bug"),
-            }]
-        })?;
-        validate(raw)
+        envy::from_iter(vars).map_err(|e| ConfigError {
+            variable: "environment",
+            problem: format!("could not be read ({e}); please report this as a bug"),
+        })
     }
-}
 
-fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
-    let mut errors = Vec::new();
-    let mut check = Collector(&mut errors);
+    /// The runner's files. GitHub mode needs `GITHUB_ACTIONS=true` exactly.
+    pub fn github_runner(&self) -> Option<GithubRunner> {
+        if self.github_actions.as_deref() != Some("true") {
+            return None;
+        }
+        Some(GithubRunner {
+            output_file: non_empty(self.github_output.clone()),
+            summary_file: non_empty(self.github_step_summary.clone()),
+        })
+    }
 
-    let job_ids = check.keep(job_ids(non_empty(raw.dts_job_id)));
-    let secret_id = check.keep(secret(
-        "TENCENTCLOUD_SECRET_ID",
-        non_empty(raw.tencentcloud_secret_id),
-        "the SecretId of an API key (CAM console → API Keys)",
-    ));
-    let secret_key = check.keep(secret(
-        "TENCENTCLOUD_SECRET_KEY",
-        non_empty(raw.tencentcloud_secret_key),
-        "the SecretKey that belongs to TENCENTCLOUD_SECRET_ID",
-    ));
-    let token = match (
-        non_empty(raw.tencentcloud_token),
-        non_empty(raw.tencentcloud_security_token),
-    ) {
-        (Some(t), _) => check
-            .keep(header_safe_token("TENCENTCLOUD_TOKEN", t))
-            .map(Some),
-        (None, Some(t)) => check
-            .keep(header_safe_token("TENCENTCLOUD_SECURITY_TOKEN", t))
-            .map(Some),
-        (None, None) => Some(None),
-    };
-    let region = check.keep(region(non_empty(raw.tencentcloud_region)));
-    let timeout = check.keep(timeout_var(raw.dts_timeout, DEFAULT_TIMEOUT));
-    let poll_interval = check.keep(poll_interval_var(
-        raw.dts_poll_interval,
-        DEFAULT_POLL_INTERVAL,
-    ));
-    let language = check.keep(language(non_empty(raw.dts_language)));
-    let api_version = check.keep(api_version(raw.dts_api_version));
-    let create_check = check.keep(boolean("DTS_CREATE_CHECK", raw.dts_create_check));
-    let create_grace = check.keep(duration_var(
-        "DTS_CREATE_GRACE",
-        non_empty(raw.dts_create_grace),
-        DEFAULT_CREATE_GRACE,
-        true,
-    ));
-    let start_migration = check.keep(boolean("DTS_START_MIGRATION", raw.dts_start_migration));
-    let endpoint = match non_empty(raw.dts_endpoint) {
-        Some(text) => check.keep(parse_endpoint(&text)),
-        None => region.as_deref().map(Endpoint::for_region),
-    };
-    let extra_roots =
-        non_empty(raw.ssl_cert_file).and_then(|path| check.keep(extra_roots(path.trim())));
+    /// `DTS_REPORT_JSON`, `DTS_REPORT_JUNIT` and `DTS_REPORT_DOTENV` (paths; empty means no
+    /// report). Never fails, so a report is written even when the rest is invalid; a path that
+    /// cannot be written is a warning when the gate ends.
+    pub fn report_files(&self) -> ReportFiles {
+        ReportFiles {
+            json: non_empty(self.dts_report_json.clone()),
+            junit: non_empty(self.dts_report_junit.clone()),
+            dotenv: non_empty(self.dts_report_dotenv.clone()),
+            hostname: non_empty(self.hostname.clone()).map(|h| h.trim().to_string()),
+        }
+    }
 
-    let flags = match (create_check, create_grace, start_migration) {
-        (Some(c), Some(g), Some(s)) => Some((c, g, s)),
-        _ => None,
-    };
-    match (
-        job_ids,
-        secret_id,
-        secret_key,
-        token,
-        region,
-        timeout,
-        poll_interval,
-        endpoint,
-        language,
-        api_version,
-        flags,
-    ) {
-        (
-            Some(job_ids),
-            Some(secret_id),
-            Some(secret_key),
-            Some(token),
-            Some(region),
-            Some(timeout),
-            Some(poll_interval),
-            Some(endpoint),
-            Some(language),
-            Some(api_version),
-            Some((create_check, create_grace, start_migration)),
-        ) if errors.is_empty() => Ok(Config {
-            job_ids,
-            credentials: Credentials {
-                secret_id,
-                secret_key,
-                token,
-            },
-            region,
-            timeout,
-            poll_interval,
-            endpoint,
-            language,
-            api_version,
-            create_check,
-            create_grace,
-            start_migration,
-            extra_roots,
-        }),
-        _ => Err(errors),
+    /// Whether the gate runs as the GitHub Action (`DTS_GATE_SURFACE=action`, set by
+    /// `action.yml`), so that hints name the action's inputs.
+    pub fn surface(&self) -> Surface {
+        match self.dts_gate_surface.as_deref().map(str::trim) {
+            Some("action") => Surface::Action,
+            _ => Surface::CommandLine,
+        }
+    }
+
+    /// `DTS_DRY_RUN` (`true`/`false`, empty meaning false).
+    pub fn dry_run(&self) -> Result<bool, ConfigError> {
+        boolean("DTS_DRY_RUN", self.dts_dry_run.clone())
+    }
+
+    /// `DTS_DEMO`: unset or empty means no demo.
+    pub fn demo_mode(&self) -> Result<Option<DemoMode>, ConfigError> {
+        match self.dts_demo.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => parse_demo_mode(text).map(Some).ok_or_else(|| ConfigError {
+                variable: "DTS_DEMO",
+                problem: format!(
+                    "got {}; expected `pass` or `fail` (or leave it empty to gate a real job)",
+                    quote(text)
+                ),
+            }),
+        }
+    }
+
+    /// `DTS_TIMEOUT`, `DTS_POLL_INTERVAL` (with the demo's own defaults) and `DTS_API_VERSION`:
+    /// all a demo needs; it has no credentials, job or region.
+    pub fn demo_settings(
+        &self,
+        default_timeout: Duration,
+        default_interval: Duration,
+    ) -> Result<DemoSettings, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let mut check = Collector(&mut errors);
+        let (timeout, poll_interval) = self.timing(&mut check, default_timeout, default_interval);
+        let api_version = check.keep(api_version(self.dts_api_version.clone()));
+        let settings = (|| {
+            Some(DemoSettings {
+                timeout: timeout?,
+                poll_interval: poll_interval?,
+                api_version: api_version?,
+            })
+        })();
+        check.finish(settings)
+    }
+
+    /// `DTS_TIMEOUT` and `DTS_POLL_INTERVAL`, read the same way for a gate and a demo.
+    fn timing(
+        &self,
+        check: &mut Collector,
+        default_timeout: Duration,
+        default_interval: Duration,
+    ) -> (Option<Duration>, Option<Duration>) {
+        let timeout = check.keep(duration_var(
+            "DTS_TIMEOUT",
+            non_empty(self.dts_timeout.clone()),
+            default_timeout,
+            false,
+        ));
+        let interval = check.keep(poll_interval_var(
+            self.dts_poll_interval.clone(),
+            default_interval,
+        ));
+        (timeout, interval)
+    }
+
+    /// The configuration of a real gate run; every problem is reported, not just the first.
+    pub fn config(&self) -> Result<Config, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let mut check = Collector(&mut errors);
+
+        let job_ids = check.keep(job_ids(non_empty(self.dts_job_id.clone())));
+        let secret_id = check.keep(secret(
+            "TENCENTCLOUD_SECRET_ID",
+            non_empty(self.tencentcloud_secret_id.clone()),
+            "the SecretId of an API key (CAM console → API Keys)",
+        ));
+        let secret_key = check.keep(secret(
+            "TENCENTCLOUD_SECRET_KEY",
+            non_empty(self.tencentcloud_secret_key.clone()),
+            "the SecretKey that belongs to TENCENTCLOUD_SECRET_ID",
+        ));
+        let token = match (
+            non_empty(self.tencentcloud_token.clone()),
+            non_empty(self.tencentcloud_security_token.clone()),
+        ) {
+            (Some(t), _) => check
+                .keep(header_safe_token("TENCENTCLOUD_TOKEN", t))
+                .map(Some),
+            (None, Some(t)) => check
+                .keep(header_safe_token("TENCENTCLOUD_SECURITY_TOKEN", t))
+                .map(Some),
+            (None, None) => Some(None),
+        };
+        let region = check.keep(region(non_empty(self.tencentcloud_region.clone())));
+        let (timeout, poll_interval) =
+            self.timing(&mut check, DEFAULT_TIMEOUT, DEFAULT_POLL_INTERVAL);
+        let language = check.keep(language(non_empty(self.dts_language.clone())));
+        let api_version = check.keep(api_version(self.dts_api_version.clone()));
+        let create_check = check.keep(boolean("DTS_CREATE_CHECK", self.dts_create_check.clone()));
+        let create_grace = check.keep(duration_var(
+            "DTS_CREATE_GRACE",
+            non_empty(self.dts_create_grace.clone()),
+            DEFAULT_CREATE_GRACE,
+            true,
+        ));
+        let start_migration = check.keep(boolean(
+            "DTS_START_MIGRATION",
+            self.dts_start_migration.clone(),
+        ));
+        let endpoint = match non_empty(self.dts_endpoint.clone()) {
+            Some(text) => check.keep(parse_endpoint(&text)),
+            None => region.as_deref().map(Endpoint::for_region),
+        };
+        let extra_roots = non_empty(self.ssl_cert_file.clone())
+            .and_then(|path| check.keep(extra_roots(path.trim())));
+
+        let config = (|| {
+            Some(Config {
+                job_ids: job_ids?,
+                credentials: Credentials {
+                    secret_id: secret_id?,
+                    secret_key: secret_key?,
+                    token: token?,
+                },
+                region: region?,
+                timeout: timeout?,
+                poll_interval: poll_interval?,
+                endpoint: endpoint?,
+                language: language?,
+                api_version: api_version?,
+                create_check: create_check?,
+                create_grace: create_grace?,
+                start_migration: start_migration?,
+                extra_roots,
+            })
+        })();
+        check.finish(config)
     }
 }
 
@@ -337,6 +347,14 @@ struct Collector<'a>(&'a mut Vec<ConfigError>);
 impl Collector<'_> {
     fn keep<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
         result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// The value, when it was built and no problem was found on the way.
+    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<ConfigError>> {
+        match value {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(std::mem::take(self.0)),
+        }
     }
 }
 
@@ -476,47 +494,6 @@ fn region(value: Option<String>) -> Result<String, ConfigError> {
     }
 }
 
-/// The variables a demo run honours; it needs no credentials, job or region.
-#[derive(Deserialize, Default)]
-struct RawDemo {
-    dts_timeout: Option<String>,
-    dts_poll_interval: Option<String>,
-    dts_api_version: Option<String>,
-}
-
-/// What a demo run may be told: how fast to poll, how long to wait, which API to play.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DemoSettings {
-    pub timeout: Duration,
-    pub poll_interval: Duration,
-    pub api_version: ApiVersion,
-}
-
-/// Reads `DTS_TIMEOUT`, `DTS_POLL_INTERVAL` (with the demo's own defaults) and `DTS_API_VERSION`.
-pub fn demo_settings_from_vars<I>(
-    vars: I,
-    default_timeout: Duration,
-    default_interval: Duration,
-) -> Result<DemoSettings, Vec<ConfigError>>
-where
-    I: IntoIterator<Item = (String, String)>,
-{
-    let raw: RawDemo = envy::from_iter(vars).unwrap_or_default();
-    let mut errors = Vec::new();
-    let mut check = Collector(&mut errors);
-    let timeout = check.keep(timeout_var(raw.dts_timeout, default_timeout));
-    let poll_interval = check.keep(poll_interval_var(raw.dts_poll_interval, default_interval));
-    let api_version = check.keep(api_version(raw.dts_api_version));
-    match (timeout, poll_interval, api_version) {
-        (Some(timeout), Some(poll_interval), Some(api_version)) => Ok(DemoSettings {
-            timeout,
-            poll_interval,
-            api_version,
-        }),
-        _ => Err(errors),
-    }
-}
-
 /// `SSL_CERT_FILE`: read and checked now, so a bad bundle is one line here, not a TLS error on
 /// every poll.
 fn extra_roots(path: &str) -> Result<ExtraRoots, ConfigError> {
@@ -539,10 +516,6 @@ fn api_version(value: Option<String>) -> Result<ApiVersion, ConfigError> {
             ),
         }),
     }
-}
-
-fn timeout_var(value: Option<String>, default: Duration) -> Result<Duration, ConfigError> {
-    duration_var("DTS_TIMEOUT", non_empty(value), default, false)
 }
 
 fn poll_interval_var(value: Option<String>, default: Duration) -> Result<Duration, ConfigError> {
@@ -788,24 +761,20 @@ mod tests {
 
     #[test]
     fn demo_settings() {
-        let d = demo_settings_from_vars(
-            vars(&[
-                ("DTS_API_VERSION", "2021-12-06"),
-                ("DTS_POLL_INTERVAL", "100ms"),
-            ]),
-            Duration::from_secs(60),
-            Duration::from_millis(500),
-        )
+        let read = |pairs: &[(&str, &str)]| {
+            Vars::read(vars(pairs))
+                .unwrap()
+                .demo_settings(Duration::from_secs(60), Duration::from_millis(500))
+        };
+        let d = read(&[
+            ("DTS_API_VERSION", "2021-12-06"),
+            ("DTS_POLL_INTERVAL", "100ms"),
+        ])
         .unwrap();
         assert_eq!(d.api_version, ApiVersion::V2021);
         assert_eq!(d.poll_interval, Duration::from_millis(100));
         assert_eq!(d.timeout, Duration::from_secs(60));
-        let errs = demo_settings_from_vars(
-            vars(&[("DTS_API_VERSION", "x"), ("DTS_TIMEOUT", "y")]),
-            Duration::from_secs(60),
-            Duration::from_millis(500),
-        )
-        .unwrap_err();
+        let errs = read(&[("DTS_API_VERSION", "x"), ("DTS_TIMEOUT", "y")]).unwrap_err();
         assert_eq!(errs.len(), 2);
     }
 
@@ -972,11 +941,9 @@ mod tests {
 
     #[test]
     fn github_runner_needs_github_actions_true() {
-        assert_eq!(
-            github_runner_from_vars(vars(&[("GITHUB_OUTPUT", "/o")])),
-            None
-        );
-        let r = github_runner_from_vars(vars(&[
+        let read = |v| Vars::read(v).unwrap().github_runner();
+        assert_eq!(read(vars(&[("GITHUB_OUTPUT", "/o")])), None);
+        let r = read(vars(&[
             ("GITHUB_ACTIONS", "true"),
             ("GITHUB_OUTPUT", "/o"),
             ("GITHUB_STEP_SUMMARY", ""),
@@ -988,8 +955,9 @@ mod tests {
 
     #[test]
     fn report_files_are_read_whatever_else_is_wrong() {
-        assert_eq!(report_files_from_vars(vars(&[])), ReportFiles::default());
-        let r = report_files_from_vars(vars(&[
+        let read = |v| Vars::read(v).unwrap().report_files();
+        assert_eq!(read(vars(&[])), ReportFiles::default());
+        let r = read(vars(&[
             ("DTS_REPORT_JSON", "out/report.json"),
             ("DTS_REPORT_JUNIT", " "),
             ("DTS_REPORT_DOTENV", "gate.env"),
@@ -1004,13 +972,14 @@ mod tests {
 
     #[test]
     fn demo_mode() {
-        assert_eq!(demo_mode_from_vars(vars(&[])), Ok(None));
-        assert_eq!(demo_mode_from_vars(vars(&[("DTS_DEMO", "")])), Ok(None));
+        let read = |v| Vars::read(v).unwrap().demo_mode();
+        assert_eq!(read(vars(&[])), Ok(None));
+        assert_eq!(read(vars(&[("DTS_DEMO", "")])), Ok(None));
         assert_eq!(
-            demo_mode_from_vars(vars(&[("DTS_DEMO", "fail")])),
+            read(vars(&[("DTS_DEMO", "fail")])),
             Ok(Some(DemoMode::Fail))
         );
-        let e = demo_mode_from_vars(vars(&[("DTS_DEMO", "yes")])).unwrap_err();
+        let e = read(vars(&[("DTS_DEMO", "yes")])).unwrap_err();
         assert!(e.to_string().contains("\"yes\"") && e.to_string().contains("`pass` or `fail`"));
     }
 }

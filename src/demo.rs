@@ -310,7 +310,7 @@ pub fn run<W: Write, E: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{CheckFlag, Target, parse_check_answer};
+    use crate::api::{CheckFlag, parse_check_answer};
     use crate::outcome::{Decision, decide};
 
     fn settings(api: ApiVersion) -> DemoSettings {

@@ -3,6 +3,7 @@
 //! `config` reads the environment, `sign` and `api` talk to DTS, `poll` waits, `outcome`
 //! decides, `report` tells, `gate` wires one run together and `demo` simulates the service.
 pub mod api;
+pub mod app;
 pub mod cancel;
 pub mod cli;
 pub mod config;
@@ -10,6 +11,8 @@ pub mod demo;
 pub mod duration;
 pub mod fresh;
 pub mod gate;
+pub mod hints;
+pub mod invocation;
 pub mod outcome;
 pub mod poll;
 pub mod report;

@@ -175,6 +175,8 @@ pub enum Outcome {
     Jobs(Vec<JobReport>),
     /// The configuration is invalid; nothing was sent.
     InvalidConfig(Vec<ConfigError>),
+    /// Nothing was asked to be gated: help, the version, or a dry run's plan was printed.
+    NothingGated,
 }
 
 /// The process exit code: the most severe outcome over all jobs. GitHub only sees zero or
@@ -183,6 +185,7 @@ pub enum Outcome {
 pub fn exit_code(outcome: &Outcome) -> u8 {
     match outcome {
         Outcome::InvalidConfig(_) => 2,
+        Outcome::NothingGated => 0,
         Outcome::Jobs(jobs) => match outcome.severity() {
             Severity::Passed => 0,
             Severity::NotPassed => 1,
@@ -200,14 +203,15 @@ impl Outcome {
     pub fn jobs(&self) -> &[JobReport] {
         match self {
             Outcome::Jobs(jobs) => jobs,
-            Outcome::InvalidConfig(_) => &[],
+            Outcome::InvalidConfig(_) | Outcome::NothingGated => &[],
         }
     }
 
     /// The most severe outcome; an empty list of jobs is an error, never a pass.
     pub fn severity(&self) -> Severity {
         match self {
-            Outcome::InvalidConfig(_) => Severity::Error,
+            // Never a pass: a pass needs a job whose check passed.
+            Outcome::InvalidConfig(_) | Outcome::NothingGated => Severity::Error,
             Outcome::Jobs(jobs) => jobs
                 .iter()
                 .map(JobReport::severity)

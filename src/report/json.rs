@@ -19,7 +19,7 @@ pub fn render(run: &RunSummary) -> String {
             .iter()
             .map(|e| json!({"variable": e.variable, "problem": e.problem}))
             .collect(),
-        Outcome::Jobs(_) => Vec::new(),
+        Outcome::Jobs(_) | Outcome::NothingGated => Vec::new(),
     };
     // A rejected configuration never chose an API version or a region.
     let configured = matches!(run.outcome, Outcome::Jobs(_));

@@ -147,6 +147,7 @@ fn system_out(run: &RunSummary) -> String {
 fn cases(run: &RunSummary) -> Vec<Case> {
     let errors = match run.outcome {
         Outcome::InvalidConfig(errors) => errors,
+        Outcome::NothingGated => return Vec::new(),
         Outcome::Jobs(jobs) if jobs.is_empty() => {
             return vec![Case {
                 classname: "dts-gate".into(),

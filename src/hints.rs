@@ -1,0 +1,274 @@
+//! What to do about a problem, in the words of the surface the user configures the gate
+//! through: environment variables on the command line, inputs inside the GitHub Action.
+//!
+//! Every message that names a setting gets the name from here, so the same hint says
+//! `DTS_API_VERSION=2021-12-06` to a shell user and ``the `api-version` input (2021-12-06)``
+//! to a workflow author. The API layer reports facts (codes, statuses); this module turns them
+//! into advice.
+
+use crate::api::{ApiError, ApiVersion};
+
+/// How the user configures this run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Surface {
+    /// Environment variables: a shell, Docker, or another CI system.
+    #[default]
+    CommandLine,
+    /// The GitHub Action, whose inputs `action.yml` turns into the variables.
+    Action,
+}
+
+/// A setting the user can change, known by its variable and, where it has one, its action
+/// input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    JobId,
+    SecretId,
+    SecretKey,
+    Token,
+    Region,
+    Timeout,
+    Endpoint,
+    ApiVersion,
+    CreateCheck,
+    CreateGrace,
+}
+
+impl Setting {
+    /// The environment variable the binary reads.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Setting::JobId => "DTS_JOB_ID",
+            Setting::SecretId => "TENCENTCLOUD_SECRET_ID",
+            Setting::SecretKey => "TENCENTCLOUD_SECRET_KEY",
+            Setting::Token => "TENCENTCLOUD_TOKEN",
+            Setting::Region => "TENCENTCLOUD_REGION",
+            Setting::Timeout => "DTS_TIMEOUT",
+            Setting::Endpoint => "DTS_ENDPOINT",
+            Setting::ApiVersion => "DTS_API_VERSION",
+            Setting::CreateCheck => "DTS_CREATE_CHECK",
+            Setting::CreateGrace => "DTS_CREATE_GRACE",
+        }
+    }
+
+    /// The action input that sets the variable (`action.yml`), if there is one.
+    pub fn input(self) -> Option<&'static str> {
+        Some(match self {
+            Setting::JobId => "job-id",
+            Setting::SecretId => "secret-id",
+            Setting::SecretKey => "secret-key",
+            Setting::Token => "token",
+            Setting::Region => "region",
+            Setting::Timeout => "timeout",
+            Setting::Endpoint => "endpoint",
+            Setting::ApiVersion => "api-version",
+            Setting::CreateCheck => "create-check",
+            Setting::CreateGrace => return None,
+        })
+    }
+}
+
+impl Surface {
+    /// The setting as this surface's user knows it.
+    pub fn name(self, setting: Setting) -> String {
+        match (self, setting.input()) {
+            (Surface::Action, Some(input)) => format!("the `{input}` input"),
+            _ => setting.variable().to_string(),
+        }
+    }
+
+    /// The setting given `value`: `DTS_API_VERSION=2021-12-06`, or the input set to it.
+    pub fn assignment(self, setting: Setting, value: &str) -> String {
+        match (self, setting.input()) {
+            (Surface::Action, Some(input)) => format!("`{input}: {value}`"),
+            _ => format!("{}={value}", setting.variable()),
+        }
+    }
+}
+
+/// What the user should do about `error` (which setting, which value), when there is a clear
+/// answer. `api` is the version the request used.
+pub fn api_error(error: &ApiError, api: ApiVersion, surface: Surface) -> Option<String> {
+    let name = |setting| surface.name(setting);
+    match error {
+        ApiError::Service { code, .. } => service_code(code, api, surface),
+        // rustls's wording for a chain no trusted root signs: typically an inspecting proxy.
+        ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
+            "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate".into(),
+        ),
+        ApiError::Transport { .. } => Some(format!(
+            "check the runner's network, {} and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline",
+            name(Setting::Endpoint)
+        )),
+        ApiError::HttpStatus { .. } | ApiError::Malformed { .. } => Some(format!(
+            "the endpoint did not answer like the DTS API; check {} and any proxy in between",
+            name(Setting::Endpoint)
+        )),
+    }
+}
+
+fn service_code(code: &str, api: ApiVersion, surface: Surface) -> Option<String> {
+    let name = |setting| surface.name(setting);
+    let family = code.split('.').next().unwrap_or(code);
+    Some(match (family, code) {
+        (_, "AuthFailure.SignatureExpire") => {
+            "the runner's clock is more than 5 minutes off; sync it (NTP) and run again".into()
+        }
+        (_, "AuthFailure.SecretIdNotFound" | "AuthFailure.InvalidSecretId") => format!(
+            "check {}: the key does not exist or was deleted",
+            name(Setting::SecretId)
+        ),
+        (_, "AuthFailure.SignatureFailure") => format!(
+            "check that {} belongs to {}",
+            name(Setting::SecretKey),
+            name(Setting::SecretId)
+        ),
+        (_, "AuthFailure.TokenFailure") => format!(
+            "{} is invalid or expired; fetch fresh temporary credentials",
+            name(Setting::Token)
+        ),
+        ("AuthFailure" | "UnauthorizedOperation", _) => format!(
+            "grant the key's CAM user or role permission for dts:{} on this job",
+            api.describe_check_action()
+        ),
+        ("ResourceNotFound", _) => format!(
+            "check {} and {} (the job's own region); if the job was created with the other DTS API generation, set {} (now {})",
+            name(Setting::JobId),
+            name(Setting::Region),
+            surface.assignment(Setting::ApiVersion, api.other().as_str()),
+            api.as_str()
+        ),
+        ("InvalidParameter" | "InvalidParameterValue" | "MissingParameter", _) => format!(
+            "check {}: it must be the id of a migration job, e.g. dts-1kl0iy0v",
+            name(Setting::JobId)
+        ),
+        ("UnsupportedRegion", _) => {
+            format!("check {}: DTS is not offered there", name(Setting::Region))
+        }
+        ("InvalidAction" | "NoSuchVersion" | "ActionOffline", _) => format!(
+            "this endpoint does not serve {} {}; check {}, {} and {}",
+            api.describe_check_action(),
+            api.as_str(),
+            name(Setting::Endpoint),
+            name(Setting::Region),
+            name(Setting::ApiVersion)
+        ),
+        _ => return None,
+    })
+}
+
+/// What to do when the timeout passed while the check was still running.
+pub fn raise_timeout(surface: Surface) -> String {
+    format!(
+        "raise {} or look at the job in the DTS console",
+        surface.name(Setting::Timeout)
+    )
+}
+
+/// What to do when a job shows no check at all.
+pub fn create_a_check(surface: Surface) -> String {
+    format!(
+        "run CreateMigrateCheckJob first (or set {})",
+        surface.assignment(Setting::CreateCheck, "true")
+    )
+}
+
+/// Where the rule that ignores a stale result is tuned.
+pub fn create_grace(surface: Surface) -> String {
+    format!("see {}", surface.name(Setting::CreateGrace))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(code: &str, api: ApiVersion, surface: Surface) -> String {
+        let error = ApiError::Service {
+            code: code.into(),
+            message: String::new(),
+            request_id: String::new(),
+        };
+        api_error(&error, api, surface).unwrap_or_default()
+    }
+
+    #[test]
+    fn hints_name_what_to_change() {
+        let hint = |code: &str| service(code, ApiVersion::V2018, Surface::CommandLine);
+        assert!(hint("AuthFailure.SignatureExpire").contains("clock"));
+        assert!(hint("ResourceNotFound.JobNotExist").contains("DTS_JOB_ID"));
+        assert!(hint("ResourceNotFound.JobNotExist").contains("DTS_API_VERSION=2021-12-06"));
+        assert!(
+            hint("UnauthorizedOperation.NotEnoughPrivileges")
+                .contains("dts:DescribeMigrateCheckJob")
+        );
+        assert!(hint("UnsupportedRegion").contains("TENCENTCLOUD_REGION"));
+        assert!(hint("AuthFailure.SignatureFailure").contains("TENCENTCLOUD_SECRET_KEY"));
+        assert_eq!(hint("FailedOperation.Whatever"), "");
+
+        let hint = |code: &str| service(code, ApiVersion::V2021, Surface::CommandLine);
+        assert!(
+            hint("ResourceNotFound.ResourceNotFoundError").contains("DTS_API_VERSION=2018-03-30")
+        );
+        assert!(
+            hint("UnauthorizedOperation.PermissionDenied")
+                .contains("dts:DescribeMigrationCheckJob")
+        );
+    }
+
+    #[test]
+    fn inside_the_action_hints_name_its_inputs() {
+        let hint = service(
+            "ResourceNotFound.JobNotExist",
+            ApiVersion::V2018,
+            Surface::Action,
+        );
+        assert_eq!(
+            hint,
+            "check the `job-id` input and the `region` input (the job's own region); if the job was created with the other DTS API generation, set `api-version: 2021-12-06` (now 2018-03-30)"
+        );
+        assert!(!hint.contains("DTS_"), "{hint}");
+        let transport = ApiError::Transport {
+            detail: "connection refused".into(),
+        };
+        let hint = api_error(&transport, ApiVersion::V2018, Surface::Action).unwrap();
+        assert!(hint.contains("the `endpoint` input"), "{hint}");
+        assert_eq!(
+            raise_timeout(Surface::Action),
+            "raise the `timeout` input or look at the job in the DTS console"
+        );
+        assert_eq!(
+            create_a_check(Surface::Action),
+            "run CreateMigrateCheckJob first (or set `create-check: true`)"
+        );
+        // A setting without an input keeps its variable's name.
+        assert_eq!(create_grace(Surface::Action), "see DTS_CREATE_GRACE");
+    }
+
+    #[test]
+    fn every_input_is_one_that_action_yml_declares_and_passes_on() {
+        let action = include_str!("../action.yml");
+        for setting in [
+            Setting::JobId,
+            Setting::SecretId,
+            Setting::SecretKey,
+            Setting::Token,
+            Setting::Region,
+            Setting::Timeout,
+            Setting::Endpoint,
+            Setting::ApiVersion,
+            Setting::CreateCheck,
+            Setting::CreateGrace,
+        ] {
+            let Some(input) = setting.input() else {
+                assert!(!action.contains(&format!("{}:", setting.variable())));
+                continue;
+            };
+            assert!(action.contains(&format!("\n  {input}:\n")), "{input}");
+            assert!(
+                action.contains(&format!("{}: ${{{{ inputs.{input}", setting.variable())),
+                "{input} should set {}",
+                setting.variable()
+            );
+        }
+    }
+}

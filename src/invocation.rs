@@ -1,0 +1,272 @@
+//! The whole invocation, read once from the arguments and the environment: what to do (the
+//! mode), where to report, and how the user configures the gate. Pure: `main` passes the
+//! process's arguments and variables in, tests pass their own.
+//!
+//! Precedence, in one place: `--help`/`--version` win over everything; an unknown argument is
+//! a configuration error; a demo (`--demo[=mode]` over `DTS_DEMO`) wins over a dry run and
+//! needs no credentials; a dry run (`--dry-run` or `DTS_DRY_RUN=true`) validates like a real
+//! run and sends nothing.
+
+use crate::cli::{self, Command};
+use crate::config::{Config, ConfigError, DemoMode, DemoSettings, GithubRunner, ReportFiles, Vars};
+use crate::demo::{DEMO_POLL_INTERVAL, DEMO_TIMEOUT};
+use crate::hints::Surface;
+
+/// What this run of the binary is asked to do.
+#[derive(Debug)]
+pub enum Mode {
+    Help,
+    Version,
+    /// Wait for the checks of a real job (and create or start, as configured).
+    Gate(Config),
+    /// Validate and print the calls a gate run would make; send nothing.
+    DryRun(Config),
+    /// Run the gate against the built-in simulator.
+    Demo(DemoMode, DemoSettings),
+    /// The invocation is invalid: report every problem, send nothing.
+    Invalid(Vec<ConfigError>),
+}
+
+/// One invocation of the binary.
+#[derive(Debug)]
+pub struct Invocation {
+    pub mode: Mode,
+    /// `Some` only on GitHub Actions: the only place workflow commands and runner files are
+    /// written.
+    pub github: Option<GithubRunner>,
+    /// The report files to write, whatever the mode (a configuration error too).
+    pub reports: ReportFiles,
+    pub surface: Surface,
+}
+
+/// Reads the invocation from the arguments after the program name and the environment.
+pub fn read(args: &[String], vars: Vec<(String, String)>) -> Invocation {
+    let vars = match Vars::read(vars) {
+        Ok(vars) => vars,
+        Err(error) => {
+            return Invocation {
+                mode: Mode::Invalid(vec![error]),
+                github: None,
+                reports: ReportFiles::default(),
+                surface: Surface::default(),
+            };
+        }
+    };
+    Invocation {
+        mode: mode(cli::parse_args(args), &vars),
+        github: vars.github_runner(),
+        reports: vars.report_files(),
+        surface: vars.surface(),
+    }
+}
+
+fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
+    let (demo_flag, dry_run_flag) = match command {
+        Ok(Command::Help) => return Mode::Help,
+        Ok(Command::Version) => return Mode::Version,
+        Ok(Command::Gate { demo, dry_run }) => (demo, dry_run),
+        Err(problem) => {
+            return Mode::Invalid(vec![ConfigError {
+                variable: "command line",
+                problem,
+            }]);
+        }
+    };
+    let demo = match vars.demo_mode() {
+        Ok(from_var) => demo_flag.or(from_var),
+        Err(error) => return Mode::Invalid(vec![error]),
+    };
+    // `--dry-run` makes the variable irrelevant, so its value is not even checked.
+    let dry_run = match dry_run_flag {
+        true => true,
+        false => match vars.dry_run() {
+            Ok(dry_run) => dry_run,
+            Err(error) => return Mode::Invalid(vec![error]),
+        },
+    };
+    if let Some(demo) = demo {
+        return match vars.demo_settings(DEMO_TIMEOUT, DEMO_POLL_INTERVAL) {
+            Ok(settings) => Mode::Demo(demo, settings),
+            Err(errors) => Mode::Invalid(errors),
+        };
+    }
+    match vars.config() {
+        Ok(config) if dry_run => Mode::DryRun(config),
+        Ok(config) => Mode::Gate(config),
+        Err(errors) => Mode::Invalid(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::api::ApiVersion;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const GATE: &[(&str, &str)] = &[
+        ("DTS_JOB_ID", "dts-1kl0iy0v"),
+        ("TENCENTCLOUD_SECRET_ID", "AKIDtest"),
+        ("TENCENTCLOUD_SECRET_KEY", "secretkey"),
+        ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+    ];
+
+    fn with(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut all = vars(GATE);
+        all.extend(vars(extra));
+        all
+    }
+
+    fn mode_of(args: &[&str], vars: Vec<(String, String)>) -> Mode {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        read(&args, vars).mode
+    }
+
+    fn invalid_variables(mode: Mode) -> Vec<&'static str> {
+        match mode {
+            Mode::Invalid(errors) => errors.iter().map(|e| e.variable).collect(),
+            other => panic!("expected an invalid invocation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn help_and_version_win_over_everything() {
+        let broken = vars(&[("DTS_DEMO", "maybe"), ("DTS_TIMEOUT", "never")]);
+        assert!(matches!(mode_of(&["--help"], broken.clone()), Mode::Help));
+        assert!(matches!(mode_of(&["--demo", "-V"], broken), Mode::Version));
+    }
+
+    #[test]
+    fn an_unknown_argument_is_a_configuration_error() {
+        assert_eq!(
+            invalid_variables(mode_of(&["--job", "dts-x"], with(&[]))),
+            ["command line"]
+        );
+    }
+
+    #[test]
+    fn the_environment_alone_gates_a_job() {
+        let Mode::Gate(config) = mode_of(&[], with(&[])) else {
+            panic!("expected a gate run");
+        };
+        assert_eq!(config.job_ids, ["dts-1kl0iy0v"]);
+        assert_eq!(config.timeout, Duration::from_secs(30 * 60));
+    }
+
+    #[test]
+    fn a_dry_run_comes_from_the_flag_or_the_variable() {
+        assert!(matches!(
+            mode_of(&["--dry-run"], with(&[])),
+            Mode::DryRun(_)
+        ));
+        let variable = with(&[("DTS_DRY_RUN", "true")]);
+        assert!(matches!(mode_of(&[], variable), Mode::DryRun(_)));
+        let off = with(&[("DTS_DRY_RUN", "false")]);
+        assert!(matches!(mode_of(&[], off), Mode::Gate(_)));
+        // The flag makes the variable irrelevant; without the flag a bad value is an error.
+        let bad = with(&[("DTS_DRY_RUN", "perhaps")]);
+        assert!(matches!(
+            mode_of(&["--dry-run"], bad.clone()),
+            Mode::DryRun(_)
+        ));
+        assert_eq!(invalid_variables(mode_of(&[], bad)), ["DTS_DRY_RUN"]);
+    }
+
+    #[test]
+    fn a_dry_run_validates_like_a_real_run() {
+        let errors = invalid_variables(mode_of(&["--dry-run"], vars(&[])));
+        assert!(errors.contains(&"DTS_JOB_ID"), "{errors:?}");
+    }
+
+    #[test]
+    fn the_demo_flag_wins_over_the_variable_and_over_a_dry_run() {
+        let fail = vars(&[("DTS_DEMO", "fail")]);
+        assert!(matches!(
+            mode_of(&["--demo"], fail.clone()),
+            Mode::Demo(DemoMode::Pass, _)
+        ));
+        assert!(matches!(mode_of(&[], fail), Mode::Demo(DemoMode::Fail, _)));
+        assert!(matches!(
+            mode_of(&["--demo=fail", "--dry-run"], vars(&[])),
+            Mode::Demo(DemoMode::Fail, _)
+        ));
+        // An invalid variable is reported even when the flag decides.
+        let bad = vars(&[("DTS_DEMO", "maybe")]);
+        assert_eq!(invalid_variables(mode_of(&["--demo"], bad)), ["DTS_DEMO"]);
+    }
+
+    #[test]
+    fn a_demo_needs_no_credentials_and_has_its_own_timing() {
+        let Mode::Demo(_, settings) = mode_of(&["--demo"], vars(&[])) else {
+            panic!("expected a demo");
+        };
+        assert_eq!(
+            settings,
+            DemoSettings {
+                timeout: DEMO_TIMEOUT,
+                poll_interval: DEMO_POLL_INTERVAL,
+                api_version: ApiVersion::V2018,
+            }
+        );
+        let tuned = vars(&[
+            ("DTS_TIMEOUT", "5s"),
+            ("DTS_POLL_INTERVAL", "100ms"),
+            ("DTS_API_VERSION", "2021-12-06"),
+        ]);
+        let Mode::Demo(_, settings) = mode_of(&["--demo"], tuned) else {
+            panic!("expected a demo");
+        };
+        assert_eq!(settings.timeout, Duration::from_secs(5));
+        assert_eq!(settings.poll_interval, Duration::from_millis(100));
+        assert_eq!(settings.api_version, ApiVersion::V2021);
+        // The same reader as a real run: the same errors for the same values.
+        let bad = vars(&[("DTS_TIMEOUT", "soon"), ("DTS_POLL_INTERVAL", "10ms")]);
+        assert_eq!(
+            invalid_variables(mode_of(&["--demo"], bad.clone())),
+            ["DTS_TIMEOUT", "DTS_POLL_INTERVAL"]
+        );
+        let gate_errors = invalid_variables(mode_of(&[], bad));
+        assert!(gate_errors.contains(&"DTS_TIMEOUT") && gate_errors.contains(&"DTS_POLL_INTERVAL"));
+    }
+
+    #[test]
+    fn output_targets_are_read_whatever_the_mode() {
+        let runner = vars(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", "/o"),
+            ("GITHUB_STEP_SUMMARY", "/s"),
+            ("DTS_REPORT_JSON", "r.json"),
+            ("DTS_JOB_ID", "not-a-job"),
+        ]);
+        let invocation = read(&[], runner);
+        assert!(matches!(invocation.mode, Mode::Invalid(_)));
+        assert_eq!(
+            invocation.github,
+            Some(GithubRunner {
+                output_file: Some("/o".into()),
+                summary_file: Some("/s".into()),
+            })
+        );
+        assert_eq!(invocation.reports.json.as_deref(), Some("r.json"));
+        // Anything but exactly `true` is not GitHub.
+        let elsewhere = read(
+            &[],
+            vars(&[("GITHUB_ACTIONS", "1"), ("GITHUB_OUTPUT", "/o")]),
+        );
+        assert_eq!(elsewhere.github, None);
+    }
+
+    #[test]
+    fn the_action_says_it_is_the_action() {
+        assert_eq!(read(&[], vars(&[])).surface, Surface::CommandLine);
+        let action = vars(&[("DTS_GATE_SURFACE", "action")]);
+        assert_eq!(read(&[], action).surface, Surface::Action);
+    }
+}
