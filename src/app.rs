@@ -3,12 +3,11 @@
 
 use std::io::Write;
 
-use crate::cli;
-use crate::demo;
 use crate::gate::{self, Cancellation};
 use crate::invocation::Mode;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
+use crate::{cli, demo, dry_run};
 
 /// Runs `mode`, reporting through `reporter`; `cancellation` stops a wait early.
 pub fn run<W: Write, E: Write>(
@@ -27,7 +26,7 @@ pub fn run<W: Write, E: Write>(
         }
         Mode::Invalid(errors) => gate::reject(errors, reporter),
         Mode::DryRun(config) => {
-            gate::dry_run(&config, reporter);
+            dry_run::print(&config, reporter);
             Outcome::NothingGated
         }
         Mode::Demo(mode, settings) => demo::run(mode, settings, reporter, cancellation),

@@ -228,7 +228,7 @@ fn serve(stream: TcpStream, api: ApiVersion, mode: DemoMode, polls: &mut u32) ->
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
 
-    let answer = match verify_request(api, &headers, &body, gate::unix_now()) {
+    let answer = match verify_request(api, &headers, &body, crate::dts::unix_now()) {
         Some((code, message)) => serde_json::json!({"Response": {
             "Error": {"Code": code, "Message": message},
             "RequestId": "demo-rejected",

@@ -1,19 +1,21 @@
 //! One run of the gate: optionally create fresh checks, wait for every job, optionally start
 //! the migrations, report. The decisions live in `poll`, `fresh` and `outcome`; this module
-//! connects them to the real clock, the client and the reporter.
+//! orders them. It talks to DTS only through the [`Dts`] seam and to time only through
+//! [`Clock`] and [`Sleeper`], so the whole order of a run is unit-tested with fakes;
+//! [`run`] plugs in the real client, clock and cancellable sleeper.
 
-use std::cell::RefCell;
 use std::io::Write;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use crate::api::{ApiError, ApiVersion, CheckAnswer, Client, job_body, skew};
+use crate::api::{ApiError, ApiVersion, skew};
 use crate::cancel::CancellableSleeper;
 pub use crate::cancel::Cancellation;
 use crate::config::{Config, ConfigError};
+use crate::dts::{Dts, LiveDts};
 use crate::duration;
 use crate::fresh::{Freshness, Prior};
 use crate::outcome::{JobOutcome, JobReport, Outcome, Start};
-use crate::poll::{Clock, Event, Job, Poller, Schedule, Sleeper, Waited};
+use crate::poll::{Cancelled, Clock, Event, Job, Poller, Schedule, Sleeper, Waited};
 use crate::report::{self, Reporter, RunSummary};
 
 /// Starting the migrations gets its own time, so checks that pass just before the timeout
@@ -39,14 +41,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// Seconds since the Unix epoch, for `X-TC-Timestamp`.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
 fn describe_jobs(ids: &[String]) -> String {
     match ids {
         [one] => format!("the DTS check of {one}"),
@@ -59,7 +53,8 @@ fn describe_jobs(ids: &[String]) -> String {
 }
 
 /// Waits for the checks of `config.job_ids` (creating them first, starting the migrations
-/// after, when asked) and reports the result. `cancellation` stops it early.
+/// after, when asked) against the real service, and reports the result. `cancellation`
+/// stops it early.
 pub fn run<W: Write, E: Write>(
     config: &Config,
     reporter: &mut Reporter<W, E>,
@@ -76,24 +71,58 @@ pub fn run<W: Write, E: Write>(
         duration::format(config.poll_interval),
     ));
     reporter.label_jobs(config.job_ids.len() > 1);
-    let client = config.client();
+    let dts = LiveDts::new(config.client(), config.api_version, cancellation.clone());
     let clock = SystemClock::start();
     let mut sleeper = CancellableSleeper::new(cancellation);
+    let cancelled = || cancellation.signal();
+    let mut seams = Seams {
+        dts: &dts,
+        clock: &clock,
+        sleeper: &mut sleeper,
+        cancelled: &cancelled,
+        jitter_seed: report::os_random() as u64,
+    };
+    let (reports, requests) = gate_jobs(config, &mut seams, reporter);
+    let outcome = Outcome::Jobs(reports);
+    reporter.finish(&RunSummary {
+        region: &config.region,
+        api: config.api_version,
+        timeout: config.timeout,
+        outcome: &outcome,
+        polls: requests,
+        elapsed: clock.elapsed(),
+    });
+    outcome
+}
+
+/// Everything a run reaches outside itself: the service, time, and the runner's signals.
+pub struct Seams<'a> {
+    pub dts: &'a dyn Dts,
+    pub clock: &'a dyn Clock,
+    pub sleeper: &'a mut dyn Sleeper,
+    pub cancelled: Cancelled<'a>,
+    /// Seeds the retry jitter; a random one spreads the retries of parallel runs.
+    pub jitter_seed: u64,
+}
+
+/// Creates the checks (when asked), waits for every job, starts the migrations (when asked
+/// and every job passed). Returns one report per job, in the order given, and the number of
+/// requests sent.
+pub fn gate_jobs<W: Write, E: Write>(
+    config: &Config,
+    seams: &mut Seams,
+    reporter: &mut Reporter<W, E>,
+) -> (Vec<JobReport>, u32) {
+    let dts = seams.dts;
+    let cancelled = seams.cancelled;
     let schedule = Schedule {
         interval: config.poll_interval,
         timeout: config.timeout,
-        jitter_seed: report::os_random() as u64,
+        jitter_seed: seams.jitter_seed,
     };
-    let cancelled = || cancellation.signal();
-    let mut poller = Poller::new(&clock, &mut sleeper, schedule).with_cancellation(&cancelled);
-    // The request closures and the event closure both report; never at the same moment.
-    let reporter = RefCell::new(reporter);
-    let call = Caller {
-        client: &client,
-        config,
-        cancellation,
-        reporter: &reporter,
-    };
+    let mut poller =
+        Poller::new(seams.clock, &mut *seams.sleeper, schedule).with_cancellation(cancelled);
+    let mut skew = SkewWatch::new(dts);
 
     let mut jobs = Vec::new();
     let mut not_created = Vec::new();
@@ -105,14 +134,21 @@ pub fn run<W: Write, E: Write>(
             });
             continue;
         }
-        match create_check(&call, id, &mut poller) {
+        match create_check(
+            dts,
+            id,
+            config.create_grace,
+            &mut poller,
+            &mut skew,
+            reporter,
+        ) {
             Ok(freshness) => jobs.push(Job {
                 id: id.clone(),
                 freshness: Some(freshness),
             }),
             Err(error) => not_created.push(Waited {
                 job_id: id.clone(),
-                outcome: match cancellation.signal() {
+                outcome: match cancelled() {
                     Some(signal) => JobOutcome::Cancelled { signal, last: None },
                     None => JobOutcome::Failed { error, last: None },
                 },
@@ -123,9 +159,12 @@ pub fn run<W: Write, E: Write>(
 
     let mut waited = poller.wait_all(
         jobs,
-        |job, budget| call.describe(job, budget),
-        |event| reporter.borrow_mut().event(&event),
+        |job, budget| dts.describe_check(job, budget),
+        |event| skew.report(&event, reporter),
     );
+    // A request whose reply raised no event (a permanent error) may still have taught the
+    // client the service's time.
+    skew.check(reporter);
     waited.extend(not_created);
     let mut requests = poller.requests();
 
@@ -141,107 +180,91 @@ pub fn run<W: Write, E: Write>(
         })
         .collect();
     if config.start_migration {
-        requests += start_migrations(&call, &clock, &mut reports);
+        let schedule = Schedule {
+            interval: config.poll_interval,
+            timeout: seams.clock.elapsed() + START_ALLOWANCE,
+            jitter_seed: seams.jitter_seed.rotate_left(17),
+        };
+        let mut poller =
+            Poller::new(seams.clock, &mut *seams.sleeper, schedule).with_cancellation(cancelled);
+        start_migrations(dts, &mut poller, &mut skew, &mut reports, reporter);
+        requests += poller.requests();
     }
-    let outcome = Outcome::Jobs(reports);
-    reporter.borrow_mut().finish(&RunSummary {
-        region: &config.region,
-        api: config.api_version,
-        timeout: config.timeout,
-        outcome: &outcome,
-        polls: requests,
-        elapsed: clock.elapsed(),
-    });
-    outcome
+    (reports, requests)
 }
 
-/// Sends the run's requests: interruptible by a cancellation, and saying so when the service
-/// reveals that the runner's clock is off.
-struct Caller<'a, W: Write, E: Write> {
-    client: &'a Client,
-    config: &'a Config,
-    cancellation: &'a Cancellation,
-    reporter: &'a RefCell<&'a mut Reporter<W, E>>,
+/// Reports each event of the wait, and says once when the service reveals (through a refused
+/// timestamp) that the runner's clock is off.
+struct SkewWatch<'a> {
+    dts: &'a dyn Dts,
+    known_offset: i64,
 }
 
-impl<W: Write, E: Write> Caller<'_, W, E> {
-    fn send<T: Send + 'static>(
-        &self,
-        request: impl FnOnce(Client, ApiVersion) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let before = self.client.clock_offset();
-        let client = self.client.clone();
-        let api = self.config.api_version;
-        let reply = self
-            .cancellation
-            .interruptible(move || request(client, api));
-        let after = self.client.clock_offset();
-        if after != before {
-            self.reporter.borrow_mut().warning(
-                "Runner clock is off",
-                &format!(
-                    "the DTS service refused the request's timestamp (AuthFailure.SignatureExpire); its Date header shows the runner's clock is {} the service's. The request was signed again with the service's time, and later ones are too. Fix the runner's clock (NTP).",
-                    skew::describe_offset(after)
-                ),
-            );
+impl<'a> SkewWatch<'a> {
+    fn new(dts: &'a dyn Dts) -> SkewWatch<'a> {
+        SkewWatch {
+            dts,
+            known_offset: dts.clock_offset(),
         }
-        reply
     }
 
-    fn describe(&self, job: &str, budget: Duration) -> Result<CheckAnswer, ApiError> {
-        let job = job.to_string();
-        self.send(move |client, api| client.describe_check(api, &job, unix_now(), budget))
+    fn report<W: Write, E: Write>(&mut self, event: &Event, reporter: &mut Reporter<W, E>) {
+        self.check(reporter);
+        reporter.event(event);
     }
 
-    fn create(&self, job: &str, budget: Duration) -> Result<String, ApiError> {
-        let job = job.to_string();
-        self.send(move |client, api| client.create_check(api, &job, unix_now(), budget))
-    }
-
-    fn start(&self, job: &str, budget: Duration) -> Result<String, ApiError> {
-        let job = job.to_string();
-        self.send(move |client, api| client.start_migration(api, &job, unix_now(), budget))
-    }
-
-    fn event(&self, event: &Event) {
-        self.reporter.borrow_mut().event(event);
-    }
-
-    fn info(&self, line: &str) {
-        self.reporter.borrow_mut().info(line);
+    fn check<W: Write, E: Write>(&mut self, reporter: &mut Reporter<W, E>) {
+        let offset = self.dts.clock_offset();
+        if offset == self.known_offset {
+            return;
+        }
+        self.known_offset = offset;
+        reporter.warning(
+            "Runner clock is off",
+            &format!(
+                "the DTS service refused the request's timestamp (AuthFailure.SignatureExpire); its Date header shows the runner's clock is {} the service's. The request was signed again with the service's time, and later ones are too. Fix the runner's clock (NTP).",
+                skew::describe_offset(offset)
+            ),
+        );
     }
 }
 
 /// Reads the job's current result (the prior), then creates a new check. Returns the
 /// freshness rule that keeps the prior result from being taken for the new one.
-fn create_check<W: Write, E: Write, C: Clock, S: Sleeper>(
-    call: &Caller<W, E>,
+fn create_check<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
+    dts: &dyn Dts,
     job: &str,
+    grace: Duration,
     poller: &mut Poller<C, S>,
+    skew: &mut SkewWatch,
+    reporter: &mut Reporter<W, E>,
 ) -> Result<Freshness, ApiError> {
     // One attempt: if it fails, the prior is unknown and the rule assumes the worst.
     let before = poller
         .call_with_retries(
             job,
-            |budget| call.describe(job, budget),
+            |budget| dts.describe_check(job, budget),
             |_| false,
-            |event| call.event(&event),
+            |event| skew.report(&event, reporter),
         )
         .ok();
+    skew.check(reporter);
     let request_id = poller.call_with_retries(
         job,
-        |budget| call.create(job, budget),
+        |budget| dts.create_check(job, budget),
         ApiError::is_transient,
-        |event| call.event(&event),
-    )?;
-    call.info(&format!(
+        |event| skew.report(&event, reporter),
+    );
+    skew.check(reporter);
+    let request_id = request_id?;
+    reporter.info(&format!(
         "created a new check for {job} (CreateMigrateCheckJob, RequestId {}); only its result counts",
         report::sanitize(&request_id)
     ));
     Ok(Freshness::new(
         Prior::from_answer(before.as_ref()),
         poller.elapsed(),
-        call.config.create_grace,
+        grace,
     ))
 }
 
@@ -252,12 +275,14 @@ fn start_is_retryable(error: &ApiError) -> bool {
 }
 
 /// Starts every job's migration, but only when every job passed, and never after a
-/// cancellation. Returns the requests sent.
-fn start_migrations<W: Write, E: Write>(
-    call: &Caller<W, E>,
-    clock: &SystemClock,
+/// cancellation.
+fn start_migrations<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
+    dts: &dyn Dts,
+    poller: &mut Poller<C, S>,
+    skew: &mut SkewWatch,
     reports: &mut [JobReport],
-) -> u32 {
+    reporter: &mut Reporter<W, E>,
+) {
     if !reports
         .iter()
         .all(|r| matches!(r.outcome, JobOutcome::Passed(_)))
@@ -265,32 +290,25 @@ fn start_migrations<W: Write, E: Write>(
         for r in reports.iter_mut() {
             r.start = Start::Withheld;
         }
-        call.info("not starting any migration: not every check passed");
-        return 0;
+        reporter.info("not starting any migration: not every check passed");
+        return;
     }
-    let schedule = Schedule {
-        interval: call.config.poll_interval,
-        timeout: clock.elapsed() + START_ALLOWANCE,
-        jitter_seed: report::os_random() as u64,
-    };
-    let mut sleeper = CancellableSleeper::new(call.cancellation);
-    let cancelled = || call.cancellation.signal();
-    let mut poller = Poller::new(clock, &mut sleeper, schedule).with_cancellation(&cancelled);
     for r in reports.iter_mut() {
-        if let Some(signal) = call.cancellation.signal() {
+        if let Some(signal) = poller.cancelled() {
             r.start = Start::Cancelled { signal };
             continue;
         }
         let job = r.job_id.as_str();
         let started = poller.call_with_retries(
             job,
-            |budget| call.start(job, budget),
+            |budget| dts.start_migration(job, budget),
             start_is_retryable,
-            |event| call.event(&event),
+            |event| skew.report(&event, reporter),
         );
-        r.start = match (started, call.cancellation.signal()) {
+        skew.check(reporter);
+        r.start = match (started, poller.cancelled()) {
             (Ok(request_id), _) => {
-                call.info(&format!(
+                reporter.info(&format!(
                     "started the migration of {job} (StartMigrateJob, RequestId {})",
                     report::sanitize(&request_id)
                 ));
@@ -303,7 +321,6 @@ fn start_migrations<W: Write, E: Write>(
             }),
         };
     }
-    poller.requests()
 }
 
 /// Reports an invalid configuration (every problem, one line each) without sending anything.
@@ -323,138 +340,309 @@ pub fn reject<W: Write, E: Write>(
     outcome
 }
 
-/// One request the gate would send, for `--dry-run`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedCall {
-    pub action: &'static str,
-    pub version: &'static str,
-    pub url: String,
-    pub body: String,
-    pub when: &'static str,
-}
-
-/// Every call a run with `config` would make, in order; no secrets involved.
-pub fn plan(config: &Config) -> Vec<PlannedCall> {
-    let api = config.api_version;
-    let call = |action, job: &str, when| PlannedCall {
-        action,
-        version: api.as_str(),
-        url: config.endpoint.url.clone(),
-        body: String::from_utf8(job_body(job)).expect("JSON is UTF-8"),
-        when,
-    };
-    let mut calls = Vec::new();
-    for job in &config.job_ids {
-        if config.create_check {
-            calls.push(call(
-                api.describe_check_action(),
-                job,
-                "once, to remember the previous result",
-            ));
-            calls.push(call(api.create_check_action(), job, "once"));
-        }
-    }
-    for job in &config.job_ids {
-        calls.push(call(
-            api.describe_check_action(),
-            job,
-            "every poll interval until the check finishes or the timeout passes",
-        ));
-    }
-    if config.start_migration {
-        for job in &config.job_ids {
-            calls.push(call(
-                api.start_action(),
-                job,
-                "once, only if every job's check passed",
-            ));
-        }
-    }
-    calls
-}
-
-/// Prints the plan of a run without sending anything.
-pub fn dry_run<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) {
-    reporter.info(&format!(
-        "dts-gate {} dry run: nothing is sent. Region {}, timeout {}, polling every {}; requests are signed with TC3-HMAC-SHA256 by key {}…",
-        env!("CARGO_PKG_VERSION"),
-        config.region,
-        duration::format(config.timeout),
-        duration::format(config.poll_interval),
-        config.credentials.secret_id.chars().take(8).collect::<String>(),
-    ));
-    for (i, call) in plan(config).iter().enumerate() {
-        reporter.info(&format!(
-            "{:>3}. POST {} X-TC-Action: {} X-TC-Version: {} body {} ({})",
-            i + 1,
-            call.url,
-            call.action,
-            call.version,
-            call.body,
-            call.when
-        ));
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::collections::{HashMap, VecDeque};
+
     use super::*;
+    use crate::api::{CheckAnswer, CheckFlag};
+    use crate::poll::fake::FakeTime;
+
+    /// A DTS that answers from a script per job and records every call, in order.
+    #[derive(Default)]
+    struct ScriptedDts {
+        answers: RefCell<HashMap<String, VecDeque<Result<CheckAnswer, ApiError>>>>,
+        creates: RefCell<VecDeque<Result<String, ApiError>>>,
+        calls: RefCell<Vec<String>>,
+        offset: Cell<i64>,
+        /// The offset the first request reveals, as a refused timestamp would.
+        revealed_offset: Cell<Option<i64>>,
+        /// Moves the clock on each call, as a request takes time.
+        time: FakeTime,
+    }
+
+    impl ScriptedDts {
+        fn answers(self, job: &str, script: Vec<Result<CheckAnswer, ApiError>>) -> Self {
+            self.answers
+                .borrow_mut()
+                .insert(job.to_string(), script.into());
+            self
+        }
+
+        fn called(&self, action: &str, job: &str) {
+            self.calls.borrow_mut().push(format!("{action} {job}"));
+            if let Some(offset) = self.revealed_offset.take() {
+                self.offset.set(offset);
+            }
+            self.time.advance(Duration::from_millis(50));
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.borrow().clone()
+        }
+    }
+
+    impl Dts for ScriptedDts {
+        fn describe_check(&self, job: &str, _budget: Duration) -> Result<CheckAnswer, ApiError> {
+            self.called("describe", job);
+            let mut answers = self.answers.borrow_mut();
+            let script = answers.get_mut(job).expect("a scripted job");
+            // The last answer stays, as a finished check's result does.
+            match script.len() {
+                0 => panic!("no answer scripted for {job}"),
+                1 => script[0].clone(),
+                _ => script.pop_front().unwrap(),
+            }
+        }
+
+        fn create_check(&self, job: &str, _budget: Duration) -> Result<String, ApiError> {
+            self.called("create", job);
+            self.creates
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Ok(format!("req-create-{job}")))
+        }
+
+        fn start_migration(&self, job: &str, _budget: Duration) -> Result<String, ApiError> {
+            self.called("start", job);
+            Ok(format!("req-start-{job}"))
+        }
+
+        fn clock_offset(&self) -> i64 {
+            self.offset.get()
+        }
+    }
+
+    fn answer(status: &str, flag: Option<i64>) -> Result<CheckAnswer, ApiError> {
+        Ok(CheckAnswer {
+            api: ApiVersion::V2018,
+            status: status.into(),
+            check_flag: flag.map(CheckFlag::Code),
+            progress: Some("50".into()),
+            error_code: Some(0),
+            error_message: String::new(),
+            request_id: format!("req-{status}"),
+            deprecated_warning: None,
+            steps: Vec::new(),
+        })
+    }
+
+    fn running() -> Result<CheckAnswer, ApiError> {
+        answer("running", None)
+    }
+
+    fn passed() -> Result<CheckAnswer, ApiError> {
+        answer("finished", Some(1))
+    }
+
+    fn not_passed() -> Result<CheckAnswer, ApiError> {
+        answer("finished", Some(0))
+    }
 
     fn config(extra: &[(&str, &str)]) -> Config {
-        let mut vars: Vec<(String, String)> = [
+        let vars: Vec<(String, String)> = [
             ("DTS_JOB_ID", "dts-aaa1,dts-bbb2"),
-            ("TENCENTCLOUD_SECRET_ID", "AKIDplan"),
-            ("TENCENTCLOUD_SECRET_KEY", "plan-secret"),
-            ("TENCENTCLOUD_REGION", "ap-shanghai-fsi"),
+            ("TENCENTCLOUD_SECRET_ID", "AKIDgate"),
+            ("TENCENTCLOUD_SECRET_KEY", "gate-secret"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+            ("DTS_POLL_INTERVAL", "1s"),
+            ("DTS_TIMEOUT", "60s"),
         ]
         .iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
         .chain(extra)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        vars.dedup_by(|a, b| a.0 == b.0);
         Config::from_vars(vars).unwrap()
     }
 
-    #[test]
-    fn plans_only_the_describe_calls_by_default() {
-        let calls = plan(&config(&[]));
-        let actions: Vec<_> = calls.iter().map(|c| (c.action, c.body.as_str())).collect();
-        assert_eq!(
-            actions,
-            [
-                ("DescribeMigrateCheckJob", r#"{"JobId":"dts-aaa1"}"#),
-                ("DescribeMigrateCheckJob", r#"{"JobId":"dts-bbb2"}"#)
-            ]
-        );
-        assert_eq!(
-            calls[0].url,
-            "https://dts.ap-shanghai-fsi.tencentcloudapi.com/"
-        );
-        assert_eq!(calls[0].version, "2018-03-30");
+    /// What a run left: its reports, its request count, and its log.
+    struct Ran {
+        reports: Vec<JobReport>,
+        requests: u32,
+        log: String,
+    }
+
+    fn gate_with(config: &Config, dts: &ScriptedDts, cancelled: Cancelled) -> Ran {
+        let mut sleeper = dts.time.clone();
+        let mut seams = Seams {
+            dts,
+            clock: &dts.time,
+            sleeper: &mut sleeper,
+            cancelled,
+            jitter_seed: 7,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut reporter = Reporter::new(None, &mut out, &mut err);
+        let (reports, requests) = gate_jobs(config, &mut seams, &mut reporter);
+        drop(reporter);
+        let log = String::from_utf8(out).unwrap() + &String::from_utf8(err).unwrap();
+        Ran {
+            reports,
+            requests,
+            log,
+        }
+    }
+
+    fn gate(config: &Config, dts: &ScriptedDts) -> Ran {
+        gate_with(config, dts, &|| None)
+    }
+
+    fn starts(reports: &[JobReport]) -> Vec<&Start> {
+        reports.iter().map(|r| &r.start).collect()
     }
 
     #[test]
-    fn plans_create_and_start_calls() {
-        let calls = plan(&config(&[
+    fn creates_every_check_before_waiting_and_starts_only_after_all_passed() {
+        let config = config(&[
             ("DTS_CREATE_CHECK", "true"),
             ("DTS_START_MIGRATION", "true"),
-            ("DTS_API_VERSION", "2021-12-06"),
-        ]));
-        let actions: Vec<_> = calls.iter().map(|c| c.action).collect();
+        ]);
+        let dts = ScriptedDts::default()
+            // The prior read, the new check seen running, then its pass.
+            .answers("dts-aaa1", vec![not_passed(), running(), passed()])
+            .answers(
+                "dts-bbb2",
+                vec![not_passed(), running(), running(), passed()],
+            );
+        let ran = gate(&config, &dts);
         assert_eq!(
-            actions,
+            dts.calls(),
             [
-                "DescribeMigrationCheckJob",
-                "CreateMigrateCheckJob",
-                "DescribeMigrationCheckJob",
-                "CreateMigrateCheckJob",
-                "DescribeMigrationCheckJob",
-                "DescribeMigrationCheckJob",
-                "StartMigrateJob",
-                "StartMigrateJob"
+                "describe dts-aaa1",
+                "create dts-aaa1",
+                "describe dts-bbb2",
+                "create dts-bbb2",
+                "describe dts-aaa1",
+                "describe dts-bbb2",
+                "describe dts-aaa1",
+                "describe dts-bbb2",
+                "describe dts-bbb2",
+                "start dts-aaa1",
+                "start dts-bbb2",
             ]
         );
-        assert!(calls.iter().all(|c| c.version == "2021-12-06"));
+        assert_eq!(ran.requests, 11);
+        assert!(
+            ran.reports
+                .iter()
+                .all(|r| matches!(r.outcome, JobOutcome::Passed(_)))
+        );
+        assert_eq!(
+            starts(&ran.reports),
+            [
+                &Start::Started {
+                    request_id: "req-start-dts-aaa1".into()
+                },
+                &Start::Started {
+                    request_id: "req-start-dts-bbb2".into()
+                }
+            ]
+        );
+        assert!(
+            ran.log.contains("created a new check for dts-aaa1"),
+            "{}",
+            ran.log
+        );
+        assert!(
+            ran.log.contains("started the migration of dts-bbb2"),
+            "{}",
+            ran.log
+        );
+    }
+
+    #[test]
+    fn one_check_that_did_not_pass_withholds_every_start() {
+        let config = config(&[("DTS_START_MIGRATION", "true")]);
+        let dts = ScriptedDts::default()
+            .answers("dts-aaa1", vec![passed()])
+            .answers("dts-bbb2", vec![running(), not_passed()]);
+        let ran = gate(&config, &dts);
+        assert!(
+            !dts.calls().iter().any(|c| c.starts_with("start")),
+            "{:?}",
+            dts.calls()
+        );
+        assert_eq!(starts(&ran.reports), [&Start::Withheld, &Start::Withheld]);
+        assert!(
+            ran.log.contains("not starting any migration"),
+            "{}",
+            ran.log
+        );
+        // Reports keep the order the user gave, whatever finished first.
+        let ids: Vec<_> = ran.reports.iter().map(|r| r.job_id.as_str()).collect();
+        assert_eq!(ids, ["dts-aaa1", "dts-bbb2"]);
+    }
+
+    #[test]
+    fn a_check_that_cannot_be_created_fails_its_job_and_the_others_are_still_waited_for() {
+        let config = config(&[
+            ("DTS_CREATE_CHECK", "true"),
+            ("DTS_START_MIGRATION", "true"),
+        ]);
+        let dts = ScriptedDts::default()
+            .answers("dts-aaa1", vec![not_passed()])
+            .answers("dts-bbb2", vec![not_passed(), running(), passed()]);
+        dts.creates.borrow_mut().push_back(Err(ApiError::Service {
+            code: "ResourceNotFound.JobNotExist".into(),
+            message: "no such job".into(),
+            request_id: "req-missing".into(),
+        }));
+        let ran = gate(&config, &dts);
+        assert!(
+            matches!(&ran.reports[0].outcome, JobOutcome::Failed { error, last: None } if error.code() == "ResourceNotFound.JobNotExist"),
+            "{:?}",
+            ran.reports[0]
+        );
+        assert_eq!(ran.reports[0].polls, 0);
+        assert!(matches!(ran.reports[1].outcome, JobOutcome::Passed(_)));
+        assert_eq!(starts(&ran.reports), [&Start::Withheld, &Start::Withheld]);
+        // The failed job is not polled after its create failed.
+        let after_create = dts.calls().into_iter().skip(2).collect::<Vec<_>>();
+        assert!(
+            !after_create.contains(&"describe dts-aaa1".to_string()),
+            "{after_create:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_is_sent_or_started_once_the_run_is_cancelled() {
+        let config = config(&[("DTS_START_MIGRATION", "true")]);
+        let dts = ScriptedDts::default()
+            .answers("dts-aaa1", vec![passed()])
+            .answers("dts-bbb2", vec![passed()]);
+        let ran = gate_with(&config, &dts, &|| Some(2));
+        assert!(dts.calls().is_empty(), "{:?}", dts.calls());
+        assert_eq!(ran.requests, 0);
+        assert!(
+            ran.reports
+                .iter()
+                .all(|r| matches!(r.outcome, JobOutcome::Cancelled { signal: 2, .. }))
+        );
+        assert_eq!(
+            starts(&ran.reports),
+            [&Start::Withheld, &Start::Withheld],
+            "a cancelled wait is not a pass"
+        );
+    }
+
+    #[test]
+    fn a_skewed_runner_clock_is_reported_once() {
+        let config = config(&[("DTS_JOB_ID", "dts-aaa1")]);
+        let dts = ScriptedDts::default().answers("dts-aaa1", vec![running(), running(), passed()]);
+        // The first answer reveals a clock 10 minutes behind; later ones change nothing.
+        dts.revealed_offset.set(Some(600));
+        let ran = gate(&config, &dts);
+        assert_eq!(
+            ran.log.matches("Runner clock is off").count(),
+            1,
+            "{}",
+            ran.log
+        );
+        assert!(ran.log.contains("10m behind"), "{}", ran.log);
+        let quiet = ScriptedDts::default().answers("dts-aaa1", vec![passed()]);
+        assert!(!gate(&config, &quiet).log.contains("clock"));
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod cancel;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod dry_run;
+pub mod dts;
 pub mod duration;
 pub mod fresh;
 pub mod gate;

@@ -455,21 +455,22 @@ impl Jitter {
     }
 }
 
+/// Time for tests of anything that waits: it only moves when someone sleeps or a request
+/// "takes time", so no test ever waits.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::{ApiVersion, CheckFlag};
-    use crate::fresh::Prior;
-    use std::cell::{Cell, RefCell};
-    use std::collections::{HashMap, VecDeque};
+pub(crate) mod fake {
+    use std::cell::Cell;
     use std::rc::Rc;
+    use std::time::Duration;
 
-    /// A clock that only moves when someone sleeps or a request "takes time".
+    use super::{Clock, Sleeper};
+
+    /// Clones share one clock.
     #[derive(Clone, Default)]
-    struct FakeTime(Rc<Cell<Duration>>);
+    pub(crate) struct FakeTime(Rc<Cell<Duration>>);
 
     impl FakeTime {
-        fn advance(&self, d: Duration) {
+        pub(crate) fn advance(&self, d: Duration) {
             self.0.set(self.0.get() + d);
         }
     }
@@ -485,6 +486,16 @@ mod tests {
             self.advance(duration);
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::FakeTime;
+    use super::*;
+    use crate::api::{ApiVersion, CheckFlag};
+    use crate::fresh::Prior;
+    use std::cell::RefCell;
+    use std::collections::{HashMap, VecDeque};
 
     fn answer(status: &str, flag: Option<i64>) -> CheckAnswer {
         CheckAnswer {

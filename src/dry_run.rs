@@ -1,0 +1,143 @@
+//! `--dry-run`: the calls a run would make, printed instead of sent.
+
+use std::io::Write;
+
+use crate::api::job_body;
+use crate::config::Config;
+use crate::duration;
+use crate::report::Reporter;
+
+/// One request the gate would send, for `--dry-run`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCall {
+    pub action: &'static str,
+    pub version: &'static str,
+    pub url: String,
+    pub body: String,
+    pub when: &'static str,
+}
+
+/// Every call a run with `config` would make, in order; no secrets involved.
+pub fn plan(config: &Config) -> Vec<PlannedCall> {
+    let api = config.api_version;
+    let call = |action, job: &str, when| PlannedCall {
+        action,
+        version: api.as_str(),
+        url: config.endpoint.url.clone(),
+        body: String::from_utf8(job_body(job)).expect("JSON is UTF-8"),
+        when,
+    };
+    let mut calls = Vec::new();
+    for job in &config.job_ids {
+        if config.create_check {
+            calls.push(call(
+                api.describe_check_action(),
+                job,
+                "once, to remember the previous result",
+            ));
+            calls.push(call(api.create_check_action(), job, "once"));
+        }
+    }
+    for job in &config.job_ids {
+        calls.push(call(
+            api.describe_check_action(),
+            job,
+            "every poll interval until the check finishes or the timeout passes",
+        ));
+    }
+    if config.start_migration {
+        for job in &config.job_ids {
+            calls.push(call(
+                api.start_action(),
+                job,
+                "once, only if every job's check passed",
+            ));
+        }
+    }
+    calls
+}
+
+/// Prints the plan of a run without sending anything.
+pub fn print<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) {
+    reporter.info(&format!(
+        "dts-gate {} dry run: nothing is sent. Region {}, timeout {}, polling every {}; requests are signed with TC3-HMAC-SHA256 by key {}…",
+        env!("CARGO_PKG_VERSION"),
+        config.region,
+        duration::format(config.timeout),
+        duration::format(config.poll_interval),
+        config.credentials.secret_id.chars().take(8).collect::<String>(),
+    ));
+    for (i, call) in plan(config).iter().enumerate() {
+        reporter.info(&format!(
+            "{:>3}. POST {} X-TC-Action: {} X-TC-Version: {} body {} ({})",
+            i + 1,
+            call.url,
+            call.action,
+            call.version,
+            call.body,
+            call.when
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &[(&str, &str)]) -> Config {
+        let mut vars: Vec<(String, String)> = [
+            ("DTS_JOB_ID", "dts-aaa1,dts-bbb2"),
+            ("TENCENTCLOUD_SECRET_ID", "AKIDplan"),
+            ("TENCENTCLOUD_SECRET_KEY", "plan-secret"),
+            ("TENCENTCLOUD_REGION", "ap-shanghai-fsi"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.dedup_by(|a, b| a.0 == b.0);
+        Config::from_vars(vars).unwrap()
+    }
+
+    #[test]
+    fn plans_only_the_describe_calls_by_default() {
+        let calls = plan(&config(&[]));
+        let actions: Vec<_> = calls.iter().map(|c| (c.action, c.body.as_str())).collect();
+        assert_eq!(
+            actions,
+            [
+                ("DescribeMigrateCheckJob", r#"{"JobId":"dts-aaa1"}"#),
+                ("DescribeMigrateCheckJob", r#"{"JobId":"dts-bbb2"}"#)
+            ]
+        );
+        assert_eq!(
+            calls[0].url,
+            "https://dts.ap-shanghai-fsi.tencentcloudapi.com/"
+        );
+        assert_eq!(calls[0].version, "2018-03-30");
+    }
+
+    #[test]
+    fn plans_create_and_start_calls() {
+        let calls = plan(&config(&[
+            ("DTS_CREATE_CHECK", "true"),
+            ("DTS_START_MIGRATION", "true"),
+            ("DTS_API_VERSION", "2021-12-06"),
+        ]));
+        let actions: Vec<_> = calls.iter().map(|c| c.action).collect();
+        assert_eq!(
+            actions,
+            [
+                "DescribeMigrationCheckJob",
+                "CreateMigrateCheckJob",
+                "DescribeMigrationCheckJob",
+                "CreateMigrateCheckJob",
+                "DescribeMigrationCheckJob",
+                "DescribeMigrationCheckJob",
+                "StartMigrateJob",
+                "StartMigrateJob"
+            ]
+        );
+        assert!(calls.iter().all(|c| c.version == "2021-12-06"));
+    }
+}
