@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use crate::api::{ApiVersion, Client, Credentials, Endpoint, Language, Target};
 use crate::duration;
-use crate::hints::Surface;
+use crate::hints::{Setting, Surface};
+use crate::regions;
 use crate::tls::ExtraRoots;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -88,6 +89,9 @@ pub struct Config {
     pub start_migration: bool,
     /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots.
     pub extra_roots: Option<ExtraRoots>,
+    /// Settings that are valid but probably not what the user meant, one line each, shown
+    /// before the first request.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -335,10 +339,41 @@ impl Vars {
                 create_grace: create_grace?,
                 start_migration: start_migration?,
                 extra_roots,
+                warnings: Vec::new(),
             })
         })();
-        check.finish(config)
+        check.finish(config).map(|mut config| {
+            config.warnings = warnings(&config, self.surface());
+            config
+        })
     }
+}
+
+/// What is valid but looks like a mistake: a region Tencent Cloud does not list, a timeout
+/// too short for a fresh check to be told apart from the old result.
+fn warnings(config: &Config, surface: Surface) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !regions::is_known(&config.region) {
+        let guess = match regions::nearest(&config.region) {
+            Some(near) => format!("did you mean {near}? "),
+            None => String::new(),
+        };
+        warnings.push(format!(
+            "{} {} is not a region id Tencent Cloud lists; {guess}the gate sends it anyway, as new regions appear",
+            surface.name(Setting::Region),
+            quote(&config.region)
+        ));
+    }
+    if config.create_check && config.timeout < config.create_grace {
+        warnings.push(format!(
+            "{} ({}) is shorter than {} ({}): the run may end before a result identical to the previous one can be told apart from it",
+            surface.name(Setting::Timeout),
+            duration::format(config.timeout),
+            surface.name(Setting::CreateGrace),
+            duration::format(config.create_grace)
+        ));
+    }
+    warnings
 }
 
 /// Keeps valid values and collects the errors, so all problems are reported together.
@@ -776,6 +811,35 @@ mod tests {
         assert_eq!(d.timeout, Duration::from_secs(60));
         let errs = read(&[("DTS_API_VERSION", "x"), ("DTS_TIMEOUT", "y")]).unwrap_err();
         assert_eq!(errs.len(), 2);
+    }
+
+    #[test]
+    fn likely_mistakes_are_warnings_not_errors() {
+        let c = Config::from_vars(minimal()).unwrap();
+        assert_eq!(c.warnings, Vec::<String>::new());
+        let c = Config::from_vars(with(&[("TENCENTCLOUD_REGION", "ap-guangzou")])).unwrap();
+        assert_eq!(
+            c.warnings,
+            [
+                "TENCENTCLOUD_REGION \"ap-guangzou\" is not a region id Tencent Cloud lists; did you mean ap-guangzhou? the gate sends it anyway, as new regions appear"
+            ]
+        );
+        let c = Config::from_vars(with(&[
+            ("DTS_CREATE_CHECK", "true"),
+            ("DTS_TIMEOUT", "20s"),
+            ("DTS_GATE_SURFACE", "action"),
+        ]))
+        .unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0]
+                .starts_with("the `timeout` input (20s) is shorter than DTS_CREATE_GRACE (30s)"),
+            "{:?}",
+            c.warnings
+        );
+        // Without a fresh check the grace period plays no part.
+        let c = Config::from_vars(with(&[("DTS_TIMEOUT", "20s")])).unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -267,6 +267,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         create_grace: Duration::ZERO,
         start_migration: false,
         extra_roots: None,
+        warnings: Vec::new(),
     }
 }
 

@@ -71,6 +71,9 @@ pub fn run<W: Write, E: Write>(
         duration::format(config.poll_interval),
     ));
     reporter.label_jobs(config.job_ids.len() > 1);
+    for warning in &config.warnings {
+        reporter.warning("Check the configuration", warning);
+    }
     let dts = LiveDts::new(config.client(), config.api_version, cancellation.clone());
     let clock = SystemClock::start();
     let mut sleeper = CancellableSleeper::new(cancellation);

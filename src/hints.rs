@@ -91,13 +91,17 @@ impl Surface {
 pub fn api_error(error: &ApiError, api: ApiVersion, surface: Surface) -> Option<String> {
     let name = |setting| surface.name(setting);
     match error {
-        ApiError::Service { code, .. } => service_code(code, api, surface),
+        ApiError::Service { code, message, .. } => service_code(code, message, api, surface),
         // rustls's wording for a chain no trusted root signs: typically an inspecting proxy.
         ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
             "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate".into(),
         ),
         ApiError::Transport { .. } => Some(format!(
             "check the runner's network, {} and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline",
+            name(Setting::Endpoint)
+        )),
+        ApiError::Unreachable { .. } => Some(format!(
+            "the endpoint never answered: check that {} names a reachable host (a typo in it looks like this) and the runner's network, HTTPS_PROXY/NO_PROXY",
             name(Setting::Endpoint)
         )),
         ApiError::HttpStatus { .. } | ApiError::Malformed { .. } => Some(format!(
@@ -107,7 +111,20 @@ pub fn api_error(error: &ApiError, api: ApiVersion, surface: Surface) -> Option<
     }
 }
 
-fn service_code(code: &str, api: ApiVersion, surface: Surface) -> Option<String> {
+/// Which setting a parameter error is about, from the parameter its message names.
+fn parameter_subject(message: &str) -> Option<Setting> {
+    let message = message.to_ascii_lowercase();
+    if message.contains("region") {
+        Some(Setting::Region)
+    } else if message.contains("jobid") || message.contains("job id") || message.contains("job_id")
+    {
+        Some(Setting::JobId)
+    } else {
+        None
+    }
+}
+
+fn service_code(code: &str, message: &str, api: ApiVersion, surface: Surface) -> Option<String> {
     let name = |setting| surface.name(setting);
     let family = code.split('.').next().unwrap_or(code);
     Some(match (family, code) {
@@ -138,10 +155,18 @@ fn service_code(code: &str, api: ApiVersion, surface: Surface) -> Option<String>
             surface.assignment(Setting::ApiVersion, api.other().as_str()),
             api.as_str()
         ),
-        ("InvalidParameter" | "InvalidParameterValue" | "MissingParameter", _) => format!(
-            "check {}: it must be the id of a migration job, e.g. dts-1kl0iy0v",
-            name(Setting::JobId)
-        ),
+        ("InvalidParameter" | "InvalidParameterValue" | "MissingParameter", _) => {
+            match parameter_subject(message)? {
+                Setting::Region => format!(
+                    "check {}: it must be the region id of the job, e.g. ap-guangzhou",
+                    name(Setting::Region)
+                ),
+                _ => format!(
+                    "check {}: it must be the id of a migration job, e.g. dts-1kl0iy0v",
+                    name(Setting::JobId)
+                ),
+            }
+        }
         ("UnsupportedRegion", _) => {
             format!("check {}: DTS is not offered there", name(Setting::Region))
         }
@@ -183,9 +208,13 @@ mod tests {
     use super::*;
 
     fn service(code: &str, api: ApiVersion, surface: Surface) -> String {
+        about(code, "", api, surface)
+    }
+
+    fn about(code: &str, message: &str, api: ApiVersion, surface: Surface) -> String {
         let error = ApiError::Service {
             code: code.into(),
-            message: String::new(),
+            message: message.into(),
             request_id: String::new(),
         };
         api_error(&error, api, surface).unwrap_or_default()
@@ -213,6 +242,23 @@ mod tests {
             hint("UnauthorizedOperation.PermissionDenied")
                 .contains("dts:DescribeMigrationCheckJob")
         );
+    }
+
+    #[test]
+    fn parameter_errors_get_the_hint_of_the_parameter_they_name() {
+        let hint = |code: &str, message: &str| {
+            about(code, message, ApiVersion::V2018, Surface::CommandLine)
+        };
+        let region = hint(
+            "InvalidParameterValue",
+            "The value of parameter `Region` is invalid: ap-guangzou",
+        );
+        assert!(region.contains("TENCENTCLOUD_REGION"), "{region}");
+        assert!(!region.contains("DTS_JOB_ID"), "{region}");
+        let job = hint("InvalidParameter", "parameter JobId is not valid");
+        assert!(job.contains("DTS_JOB_ID"), "{job}");
+        // A parameter the gate does not set: no guess at a setting.
+        assert_eq!(hint("InvalidParameter", "Limit must be below 100"), "");
     }
 
     #[test]

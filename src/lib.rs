@@ -17,6 +17,7 @@ pub mod hints;
 pub mod invocation;
 pub mod outcome;
 pub mod poll;
+pub mod regions;
 pub mod report;
 pub mod runner;
 pub mod sign;

@@ -22,6 +22,9 @@ pub const FINAL_POLL_GRACE: Duration = Duration::from_secs(2);
 pub const UNAVAILABLE_WARNING_AFTER: Duration = Duration::from_secs(60);
 /// Retries back off exponentially up to this (or the poll interval, if longer).
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+/// A run that has never reached the service gives up after its host failed to resolve or
+/// refused connections for this long: a mistyped endpoint should not wait out the timeout.
+pub const UNREACHABLE_GIVE_UP: Duration = Duration::from_secs(60);
 /// Consecutive requests are at least this far apart, whatever the number of jobs.
 pub const MIN_REQUEST_SPACING: Duration = Duration::from_millis(100);
 
@@ -265,6 +268,10 @@ struct JobState {
     not_started_since: Option<Duration>,
     warned_not_started: bool,
     reported_stale: bool,
+    /// Something at the endpoint answered at least once (any reply but "unreachable").
+    reached_service: bool,
+    /// Since when every attempt found the endpoint unreachable.
+    unreachable_since: Option<Duration>,
 }
 
 impl JobState {
@@ -282,6 +289,8 @@ impl JobState {
             not_started_since: None,
             warned_not_started: false,
             reported_stale: false,
+            reached_service: false,
+            unreachable_since: None,
         }
     }
 
@@ -295,6 +304,13 @@ impl JobState {
         let elapsed = poller.clock.elapsed();
         let job_id = self.job.id.clone();
         let job = job_id.as_str();
+        match &reply {
+            Err(ApiError::Unreachable { .. }) => {}
+            _ => {
+                self.reached_service = true;
+                self.unreachable_since = None;
+            }
+        }
         let delay = match reply {
             Ok(answer) => {
                 observe(Event::Answer {
@@ -335,26 +351,49 @@ impl JobState {
                 });
                 return;
             }
-            Err(error) => {
-                self.failed_attempts += 1;
-                let delay = retry_delay(
-                    self.failed_attempts,
-                    poller.schedule.interval,
-                    poller.jitter.next_unit(),
-                );
-                observe(Event::Retrying {
-                    job,
-                    error: &error,
-                    attempt: self.failed_attempts,
-                    delay,
-                    elapsed,
-                });
-                self.last_error = Some(error);
-                delay
+            Err(ApiError::Unreachable { detail }) if !self.reached_service => {
+                let since = *self.unreachable_since.get_or_insert(elapsed);
+                let error = ApiError::Unreachable {
+                    detail: format!(
+                        "{detail}; the endpoint has not been reached in {}s, so the gate gave up before the timeout",
+                        (elapsed - since).as_secs()
+                    ),
+                };
+                if elapsed - since >= UNREACHABLE_GIVE_UP {
+                    self.outcome = Some(JobOutcome::Failed { error, last: None });
+                    return;
+                }
+                self.retry_after(ApiError::Unreachable { detail }, elapsed, poller, observe)
             }
+            Err(error) => self.retry_after(error, elapsed, poller, observe),
         };
         let now = poller.clock.elapsed();
         self.next_at = (now + delay).min(poller.schedule.timeout.max(now));
+    }
+
+    /// Counts a transient failure and says when the next attempt is due.
+    fn retry_after<C: Clock + ?Sized, S: Sleeper + ?Sized>(
+        &mut self,
+        error: ApiError,
+        elapsed: Duration,
+        poller: &mut Poller<C, S>,
+        observe: &mut impl FnMut(Event),
+    ) -> Duration {
+        self.failed_attempts += 1;
+        let delay = retry_delay(
+            self.failed_attempts,
+            poller.schedule.interval,
+            poller.jitter.next_unit(),
+        );
+        observe(Event::Retrying {
+            job: &self.job.id,
+            error: &error,
+            attempt: self.failed_attempts,
+            delay,
+            elapsed,
+        });
+        self.last_error = Some(error);
+        delay
     }
 
     fn warn_about(
@@ -689,6 +728,64 @@ mod tests {
             );
             assert!(*budget <= MAX_REQUEST_TIME);
         }
+    }
+
+    fn unreachable() -> ApiError {
+        ApiError::Unreachable {
+            detail: "failed to lookup address information: Name or service not known".into(),
+        }
+    }
+
+    #[test]
+    fn an_endpoint_never_reached_is_given_up_after_a_minute_not_the_timeout() {
+        let (waited, _, requests) = one_job(
+            vec![Err(unreachable())],
+            schedule(5000, 1800),
+            Duration::from_millis(20),
+        );
+        let JobOutcome::Failed { error, last: None } = &waited.outcome else {
+            panic!("expected a failure, got {:?}", waited.outcome);
+        };
+        assert!(matches!(error, ApiError::Unreachable { .. }), "{error:?}");
+        assert!(
+            error.message().contains("gave up before the timeout"),
+            "{error}"
+        );
+        // Retried for a minute (with backoff), not for the 30-minute timeout.
+        assert!(requests.len() >= 4, "{} attempts", requests.len());
+        assert!(requests.len() <= 10, "{} attempts", requests.len());
+    }
+
+    #[test]
+    fn once_the_service_answered_an_unreachable_endpoint_is_retried_until_the_deadline() {
+        let mut script = vec![Ok(answer("running", None))];
+        script.extend(std::iter::repeat_n(Err(unreachable()), 40));
+        script.push(Ok(answer("finished", Some(1))));
+        let (waited, _, _) = one_job(script, schedule(1000, 1800), Duration::from_millis(20));
+        assert!(
+            matches!(waited.outcome, JobOutcome::Passed(_)),
+            "{:?}",
+            waited.outcome
+        );
+    }
+
+    #[test]
+    fn other_network_errors_keep_being_retried_until_the_deadline() {
+        let reset = ApiError::Transport {
+            detail: "connection reset".into(),
+        };
+        let (waited, _, _) = one_job(vec![Err(reset)], schedule(1000, 300), Duration::ZERO);
+        assert!(
+            matches!(
+                &waited.outcome,
+                JobOutcome::Failed {
+                    error: ApiError::Transport { .. },
+                    ..
+                }
+            ),
+            "{:?}",
+            waited.outcome
+        );
     }
 
     #[test]

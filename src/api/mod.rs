@@ -194,8 +194,11 @@ pub struct CheckItem {
 /// Why a request did not produce a check answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    /// No HTTP answer: DNS, connect, TLS, reset, or the request's time budget ran out.
+    /// No HTTP answer: TLS, reset, or the request's time budget ran out.
     Transport { detail: String },
+    /// No connection at all: the host name did not resolve, or every address refused. Retried
+    /// like any network error, but a run that never reached the service gives up early.
+    Unreachable { detail: String },
     /// An HTTP status other than 200 without a service error in the body.
     HttpStatus {
         status: u16,
@@ -218,7 +221,8 @@ impl ApiError {
     /// Transient errors are retried inside the deadline; the rest stop the gate at once.
     pub fn is_transient(&self) -> bool {
         match self {
-            ApiError::Transport { .. } | ApiError::HttpStatus { .. } => true,
+            ApiError::Transport { .. } | ApiError::Unreachable { .. } => true,
+            ApiError::HttpStatus { .. } => true,
             ApiError::Malformed { .. } => true,
             ApiError::Service { code, .. } => is_transient_code(code),
         }
@@ -227,7 +231,7 @@ impl ApiError {
     /// A short machine-readable code for outputs: the service's code, or one of ours.
     pub fn code(&self) -> String {
         match self {
-            ApiError::Transport { .. } => "NetworkError".to_string(),
+            ApiError::Transport { .. } | ApiError::Unreachable { .. } => "NetworkError".to_string(),
             ApiError::HttpStatus { status, .. } => format!("HttpStatus{status}"),
             ApiError::Malformed { .. } => "MalformedResponse".to_string(),
             ApiError::Service { code, .. } => code.clone(),
@@ -237,7 +241,7 @@ impl ApiError {
     /// The human message: the service's, or a description of what went wrong.
     pub fn message(&self) -> String {
         match self {
-            ApiError::Transport { detail } => detail.clone(),
+            ApiError::Transport { detail } | ApiError::Unreachable { detail } => detail.clone(),
             ApiError::HttpStatus { status, .. } => {
                 format!("HTTP status {status} instead of 200")
             }
@@ -248,7 +252,7 @@ impl ApiError {
 
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            ApiError::Transport { .. } => None,
+            ApiError::Transport { .. } | ApiError::Unreachable { .. } => None,
             ApiError::HttpStatus { request_id, .. } | ApiError::Malformed { request_id, .. } => {
                 request_id.as_deref()
             }
@@ -265,7 +269,7 @@ impl ApiError {
             ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
                 "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate".into(),
             ),
-            ApiError::Transport { .. } => Some(
+            ApiError::Transport { .. } | ApiError::Unreachable { .. } => Some(
                 "check the runner's network, DTS_ENDPOINT and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline".into(),
             ),
             ApiError::HttpStatus { .. } | ApiError::Malformed { .. } => Some(
@@ -278,7 +282,9 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::Transport { detail } => write!(f, "network error: {detail}"),
+            ApiError::Transport { detail } | ApiError::Unreachable { detail } => {
+                write!(f, "network error: {detail}")
+            }
             ApiError::HttpStatus { status, .. } => write!(f, "HTTP status {status}"),
             ApiError::Malformed { detail, .. } => write!(f, "malformed answer: {detail}"),
             ApiError::Service { code, message, .. } => write!(f, "{code}: {message}"),
@@ -667,12 +673,53 @@ fn transport_error(error: ureq::Error) -> ApiError {
         ureq::Error::Timeout(_) => "no complete answer within the request's time budget".into(),
         other => other.to_string(),
     };
-    ApiError::Transport { detail }
+    if is_unreachable(&error) {
+        ApiError::Unreachable { detail }
+    } else {
+        ApiError::Transport { detail }
+    }
+}
+
+/// No connection could be made at all: a name that does not resolve (ureq reports the
+/// resolver's failure as an I/O error) or a refused connection.
+fn is_unreachable(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
+        ureq::Error::Io(e) => {
+            e.kind() == std::io::ErrorKind::ConnectionRefused
+                || e.to_string().contains("failed to lookup address")
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_connection_at_all_is_told_apart_from_other_network_errors() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let lookup = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        for error in [
+            ureq::Error::HostNotFound,
+            ureq::Error::ConnectionFailed,
+            ureq::Error::Io(refused),
+            ureq::Error::Io(lookup),
+        ] {
+            let e = transport_error(error);
+            assert!(matches!(e, ApiError::Unreachable { .. }), "{e:?}");
+            assert!(e.is_transient());
+            assert_eq!(e.code(), "NetworkError");
+        }
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(matches!(
+            transport_error(ureq::Error::Io(reset)),
+            ApiError::Transport { .. }
+        ));
+    }
 
     fn body(text: &str) -> Result<CheckAnswer, ApiError> {
         parse_check_answer(ApiVersion::V2018, 200, text.as_bytes())
