@@ -63,7 +63,7 @@ impl Setting {
             Setting::Endpoint => "endpoint",
             Setting::ApiVersion => "api-version",
             Setting::CreateCheck => "create-check",
-            Setting::CreateGrace => return None,
+            Setting::CreateGrace => "create-grace",
         })
     }
 }
@@ -286,8 +286,10 @@ mod tests {
             create_a_check(Surface::Action),
             "run CreateMigrateCheckJob first (or set `create-check: true`)"
         );
-        // A setting without an input keeps its variable's name.
-        assert_eq!(create_grace(Surface::Action), "see DTS_CREATE_GRACE");
+        assert_eq!(
+            create_grace(Surface::Action),
+            "see the `create-grace` input"
+        );
     }
 
     #[test]
