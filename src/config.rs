@@ -18,6 +18,11 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 const DEFAULT_CREATE_GRACE: Duration = Duration::from_secs(30);
+/// Longer than any CI job may run (GitHub's self-hosted limit is 5 days); the bounds keep
+/// every later time computation far from overflow.
+const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
+const MAX_CREATE_GRACE: Duration = Duration::from_secs(3600);
 /// Each round polls every job; past this many, a round would take longer than any sane
 /// poll interval at the paced request rate.
 pub const MAX_JOBS: usize = 100;
@@ -262,6 +267,7 @@ impl Vars {
             non_empty(self.dts_timeout.clone()),
             default_timeout,
             false,
+            MAX_TIMEOUT,
         ));
         let interval = check.keep(poll_interval_var(
             self.dts_poll_interval.clone(),
@@ -309,6 +315,7 @@ impl Vars {
             non_empty(self.dts_create_grace.clone()),
             DEFAULT_CREATE_GRACE,
             true,
+            MAX_CREATE_GRACE,
         ));
         let start_migration = check.keep(boolean(
             "DTS_START_MIGRATION",
@@ -554,7 +561,13 @@ fn api_version(value: Option<String>) -> Result<ApiVersion, ConfigError> {
 }
 
 fn poll_interval_var(value: Option<String>, default: Duration) -> Result<Duration, ConfigError> {
-    let interval = duration_var("DTS_POLL_INTERVAL", non_empty(value), default, true)?;
+    let interval = duration_var(
+        "DTS_POLL_INTERVAL",
+        non_empty(value),
+        default,
+        true,
+        MAX_POLL_INTERVAL,
+    )?;
     if interval < MIN_POLL_INTERVAL {
         return Err(ConfigError {
             variable: "DTS_POLL_INTERVAL",
@@ -572,6 +585,7 @@ fn duration_var(
     value: Option<String>,
     default: Duration,
     allow_millis: bool,
+    max: Duration,
 ) -> Result<Duration, ConfigError> {
     let Some(value) = value else {
         return Ok(default);
@@ -582,6 +596,14 @@ fn duration_var(
         "a duration such as 90s, 15m, 1h30m or bare seconds"
     };
     match duration::parse(&value, allow_millis) {
+        Some(d) if d > max => Err(ConfigError {
+            variable,
+            problem: format!(
+                "got {}; expected {expected}, at most {}",
+                quote(&value),
+                duration::format(max)
+            ),
+        }),
         Some(d) if !d.is_zero() => Ok(d),
         Some(_) => Err(ConfigError {
             variable,
@@ -814,6 +836,27 @@ mod tests {
     }
 
     #[test]
+    fn durations_are_bounded_so_no_time_arithmetic_can_overflow() {
+        for (var, value, max) in [
+            ("DTS_TIMEOUT", "18446744073709551615", "168h"),
+            ("DTS_TIMEOUT", "169h", "168h"),
+            ("DTS_POLL_INTERVAL", "2h", "1h"),
+            ("DTS_CREATE_GRACE", "99999999h", "1h"),
+        ] {
+            let errors = errors_of(with(&[(var, value)]));
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].variable, var);
+            assert!(
+                errors[0].problem.ends_with(&format!("at most {max}")),
+                "{}",
+                errors[0]
+            );
+        }
+        let c = Config::from_vars(with(&[("DTS_TIMEOUT", "168h")])).unwrap();
+        assert_eq!(c.timeout, Duration::from_secs(7 * 24 * 3600));
+    }
+
+    #[test]
     fn likely_mistakes_are_warnings_not_errors() {
         let c = Config::from_vars(minimal()).unwrap();
         assert_eq!(c.warnings, Vec::<String>::new());
@@ -832,8 +875,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(
-            c.warnings[0]
-                .starts_with("the `timeout` input (20s) is shorter than DTS_CREATE_GRACE (30s)"),
+            c.warnings[0].starts_with(
+                "the `timeout` input (20s) is shorter than the `create-grace` input (30s)"
+            ),
             "{:?}",
             c.warnings
         );

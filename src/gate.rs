@@ -185,7 +185,7 @@ pub fn gate_jobs<W: Write, E: Write>(
     if config.start_migration {
         let schedule = Schedule {
             interval: config.poll_interval,
-            timeout: seams.clock.elapsed() + START_ALLOWANCE,
+            timeout: seams.clock.elapsed().saturating_add(START_ALLOWANCE),
             jitter_seed: seams.jitter_seed.rotate_left(17),
         };
         let mut poller =

@@ -136,7 +136,7 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
 
     /// The time budget of a request sent now, or `None` once no request may be sent.
     fn budget(&self) -> Option<Duration> {
-        let end = self.schedule.timeout + FINAL_POLL_GRACE;
+        let end = self.schedule.timeout.saturating_add(FINAL_POLL_GRACE);
         let left = end.saturating_sub(self.clock.elapsed());
         (!left.is_zero()).then(|| left.min(MAX_REQUEST_TIME))
     }
@@ -368,7 +368,7 @@ impl JobState {
             Err(error) => self.retry_after(error, elapsed, poller, observe),
         };
         let now = poller.clock.elapsed();
-        self.next_at = (now + delay).min(poller.schedule.timeout.max(now));
+        self.next_at = now.saturating_add(delay).min(poller.schedule.timeout.max(now));
     }
 
     /// Counts a transient failure and says when the next attempt is due.
