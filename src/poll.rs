@@ -265,6 +265,7 @@ struct JobState {
     failed_attempts: u32,
     warned_statuses: HashSet<String>,
     warned_deprecated: bool,
+    warned_contradiction: bool,
     not_started_since: Option<Duration>,
     warned_not_started: bool,
     reported_stale: bool,
@@ -286,6 +287,7 @@ impl JobState {
             failed_attempts: 0,
             warned_statuses: HashSet::new(),
             warned_deprecated: false,
+            warned_contradiction: false,
             not_started_since: None,
             warned_not_started: false,
             reported_stale: false,
@@ -368,7 +370,9 @@ impl JobState {
             Err(error) => self.retry_after(error, elapsed, poller, observe),
         };
         let now = poller.clock.elapsed();
-        self.next_at = now.saturating_add(delay).min(poller.schedule.timeout.max(now));
+        self.next_at = now
+            .saturating_add(delay)
+            .min(poller.schedule.timeout.max(now));
     }
 
     /// Counts a transient failure and says when the next attempt is due.
@@ -426,6 +430,26 @@ impl JobState {
                 message: format!(
                     "the service reported Status {:?}, which this gate does not know; it keeps polling and will not treat it as a pass",
                     answer.status
+                ),
+            });
+        }
+        if decide(answer) == Decision::Passed
+            && !self.warned_contradiction
+            && answer.steps.iter().any(|step| step.is_failed())
+        {
+            self.warned_contradiction = true;
+            let failed: Vec<String> = answer
+                .steps
+                .iter()
+                .filter(|step| step.is_failed())
+                .map(|step| step.label())
+                .collect();
+            observe(Event::Warning {
+                job,
+                title: "Contradictory DTS answer",
+                message: format!(
+                    "the service reports the check passed (checkPass) yet lists failed steps the user did not skip: {}; check the job in the DTS console before starting the migration",
+                    failed.join(", ")
                 ),
             });
         }
@@ -728,6 +752,28 @@ mod tests {
             );
             assert!(*budget <= MAX_REQUEST_TIME);
         }
+    }
+
+    #[test]
+    fn a_pass_that_lists_a_failed_step_is_reported_as_contradictory() {
+        let mut pass = answer("success", None);
+        pass.api = ApiVersion::V2021;
+        pass.check_flag = Some(CheckFlag::Name("checkPass".into()));
+        pass.steps = vec![crate::api::CheckStep {
+            step_id: "SrcPrivilegeCheck".into(),
+            status: "failed".into(),
+            ..Default::default()
+        }];
+        let (waited, events, _) = one_job(vec![Ok(pass)], schedule(1000, 60), Duration::ZERO);
+        assert!(matches!(waited.outcome, JobOutcome::Passed(_)));
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| *e == "warning Contradictory DTS answer")
+                .count(),
+            1,
+            "{events:?}"
+        );
     }
 
     fn unreachable() -> ApiError {

@@ -14,6 +14,7 @@ use serde_json::Value;
 mod legacy;
 mod migration;
 pub mod skew;
+mod strict_json;
 mod target;
 
 pub use migration::step_progress;
@@ -416,7 +417,16 @@ pub(crate) fn text_of(value: Option<&Value>) -> String {
 }
 
 fn parse_envelope(http_status: u16, body: &[u8]) -> Result<Envelope, ApiError> {
-    let parsed: Result<Value, _> = serde_json::from_slice(body);
+    let parsed = strict_json::parse(body);
+    if let Err(e) = &parsed
+        && e.is_data()
+    {
+        // Well-formed JSON that says two things at once (a repeated key): never a verdict.
+        return Err(ApiError::Malformed {
+            detail: format!("ambiguous answer: {e}"),
+            request_id: None,
+        });
+    }
     let response = match parsed {
         Ok(Value::Object(mut top)) => match top.remove("Response") {
             Some(Value::Object(r)) => Some(r),
@@ -696,6 +706,21 @@ fn is_unreachable(error: &ureq::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_with_a_repeated_key_is_malformed_never_a_verdict() {
+        for text in [
+            r#"{"Response": {"Status": "finished", "CheckFlag": 0, "CheckFlag": 1, "RequestId": "r"}}"#,
+            r#"{"Response": {"Status": "running", "Status": "finished", "CheckFlag": 1, "RequestId": "r"}}"#,
+            r#"{"Response": {"Status": "running"}, "Response": {"Status": "finished", "CheckFlag": 1}}"#,
+        ] {
+            let error = body(text).unwrap_err();
+            assert!(
+                matches!(&error, ApiError::Malformed { detail, .. } if detail.contains("appears twice")),
+                "{text}: {error:?}"
+            );
+        }
+    }
 
     #[test]
     fn no_connection_at_all_is_told_apart_from_other_network_errors() {
