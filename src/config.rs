@@ -234,6 +234,25 @@ impl Vars {
         }
     }
 
+    /// The variables set that belong to a real job: a demo must not run in their place, or a
+    /// pipeline configured for a real job would pass on a simulated check.
+    pub fn real_job_variables(&self) -> Vec<&'static str> {
+        [
+            ("DTS_JOB_ID", &self.dts_job_id),
+            ("TENCENTCLOUD_SECRET_ID", &self.tencentcloud_secret_id),
+            ("TENCENTCLOUD_SECRET_KEY", &self.tencentcloud_secret_key),
+            ("TENCENTCLOUD_TOKEN", &self.tencentcloud_token),
+            (
+                "TENCENTCLOUD_SECURITY_TOKEN",
+                &self.tencentcloud_security_token,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, value)| non_empty((*value).clone()).is_some())
+        .map(|(name, _)| name)
+        .collect()
+    }
+
     /// `DTS_TIMEOUT`, `DTS_POLL_INTERVAL` (with the demo's own defaults) and `DTS_API_VERSION`:
     /// all a demo needs; it has no credentials, job or region.
     pub fn demo_settings(

@@ -85,6 +85,22 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
         },
     };
     if let Some(demo) = demo {
+        let real = vars.real_job_variables();
+        if !real.is_empty() {
+            return Mode::Invalid(vec![ConfigError {
+                variable: if demo_flag.is_some() {
+                    "--demo"
+                } else {
+                    "DTS_DEMO"
+                },
+                problem: format!(
+                    "a demo plays a simulated check, but {} {} set for a real job; unset {} to run the demo, or drop the demo to gate the job",
+                    real.join(", "),
+                    if real.len() == 1 { "is" } else { "are" },
+                    if real.len() == 1 { "it" } else { "them" },
+                ),
+            }]);
+        }
         return match vars.demo_settings(DEMO_TIMEOUT, DEMO_POLL_INTERVAL) {
             Ok(settings) => Mode::Demo(demo, settings),
             Err(errors) => Mode::Invalid(errors),
@@ -200,6 +216,37 @@ mod tests {
         // An invalid variable is reported even when the flag decides.
         let bad = vars(&[("DTS_DEMO", "maybe")]);
         assert_eq!(invalid_variables(mode_of(&["--demo"], bad)), ["DTS_DEMO"]);
+    }
+
+    #[test]
+    fn a_demo_never_runs_in_place_of_a_configured_job() {
+        let errors = |args: &[&str], vars: Vec<(String, String)>| match mode_of(args, vars) {
+            Mode::Invalid(errors) => errors,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let inherited = errors(&[], with(&[("DTS_DEMO", "pass")]));
+        assert_eq!(inherited.len(), 1);
+        assert_eq!(inherited[0].variable, "DTS_DEMO");
+        assert!(
+            inherited[0].problem.contains(
+                "DTS_JOB_ID, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY are set for a real job"
+            ),
+            "{}",
+            inherited[0]
+        );
+        let keys_only = vars(&[("TENCENTCLOUD_SECRET_ID", "AKIDx")]);
+        let flag = errors(&["--demo"], keys_only);
+        assert_eq!(flag[0].variable, "--demo");
+        assert!(
+            flag[0].problem.contains("TENCENTCLOUD_SECRET_ID is set"),
+            "{}",
+            flag[0]
+        );
+        // Empty values are unset, as everywhere.
+        assert!(matches!(
+            mode_of(&["--demo"], vars(&[("DTS_JOB_ID", " ")])),
+            Mode::Demo(..)
+        ));
     }
 
     #[test]

@@ -554,3 +554,25 @@ fn demo_fails_realistically() {
     assert!(run.output("error-message").contains("does not exist"));
     assert_eq!(run.commands_named("error").len(), 1);
 }
+
+#[test]
+fn an_inherited_demo_never_replaces_a_configured_job() {
+    let mut server = Server::new();
+    let mock = server.mock("POST", "/").expect(0).create();
+    let run = Gate::against(&server.url())
+        .env("DTS_DEMO", "pass")
+        .with_reports()
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.output("passed"), "false");
+    assert!(
+        run.commands_named("error")[0]
+            .data
+            .contains("DTS_DEMO: a demo plays a simulated check, but DTS_JOB_ID"),
+        "{run:?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(run.reports.json.as_deref().expect("JSON report")).unwrap();
+    assert_eq!(json["passed"], false);
+    mock.assert();
+}
