@@ -576,3 +576,57 @@ fn an_inherited_demo_never_replaces_a_configured_job() {
     assert_eq!(json["passed"], false);
     mock.assert();
 }
+
+#[test]
+fn secrets_the_service_echoes_back_are_scrubbed_everywhere() {
+    let mut server = Server::new();
+    let _echo = server
+        .mock("POST", "/")
+        .with_body_from_request(|request| {
+            let header = |name: &str| {
+                request
+                    .header(name)
+                    .first()
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            serde_json::json!({"Response": {
+                "Error": {
+                    "Code": "AuthFailure.SignatureFailure",
+                    "Message": format!(
+                        "The provided credentials could not be validated. Request: Authorization: {}; X-TC-Token: {}; key {}",
+                        header("authorization"),
+                        header("x-tc-token"),
+                        SECRET_KEY
+                    ),
+                },
+                "RequestId": "req-echo",
+            }})
+            .to_string()
+            .into_bytes()
+        })
+        .create();
+    let run = Gate::against(&server.url())
+        .env("TENCENTCLOUD_TOKEN", TOKEN)
+        .with_reports()
+        .run();
+    assert_eq!(run.code, 3, "{run:?}");
+    run.assert_no_secrets();
+    let everything = [
+        run.stdout.as_str(),
+        &run.stderr,
+        &run.output_raw,
+        &run.summary,
+        run.reports.json.as_deref().unwrap_or_default(),
+        run.reports.junit.as_deref().unwrap_or_default(),
+        run.reports.dotenv.as_deref().unwrap_or_default(),
+    ]
+    .concat();
+    assert!(everything.contains("Signature=***"), "{run:?}");
+    let signature = everything
+        .split("Signature=")
+        .skip(1)
+        .find(|rest| rest.chars().take(64).all(|c| c.is_ascii_hexdigit()) && rest.len() >= 64);
+    assert!(signature.is_none(), "a request signature leaked: {run:?}");
+}

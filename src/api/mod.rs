@@ -13,11 +13,13 @@ use serde_json::Value;
 
 mod legacy;
 mod migration;
+mod scrub;
 pub mod skew;
 mod strict_json;
 mod target;
 
 pub use migration::step_progress;
+pub use scrub::Secrets;
 pub use target::{Credentials, Endpoint, Language, Target};
 
 /// The product name that signs and routes every DTS action.
@@ -357,7 +359,17 @@ pub fn parse_check_answer(
     http_status: u16,
     body: &[u8],
 ) -> Result<CheckAnswer, ApiError> {
-    let envelope = parse_envelope(http_status, body)?;
+    parse_check_answer_scrubbed(api, http_status, body, &Secrets::default())
+}
+
+/// [`parse_check_answer`], with `secrets` removed from every string of the answer first.
+pub fn parse_check_answer_scrubbed(
+    api: ApiVersion,
+    http_status: u16,
+    body: &[u8],
+    secrets: &Secrets,
+) -> Result<CheckAnswer, ApiError> {
+    let envelope = parse_envelope(http_status, body, secrets)?;
     match api {
         ApiVersion::V2018 => legacy::decode(&envelope),
         ApiVersion::V2021 => migration::decode(&envelope),
@@ -365,8 +377,12 @@ pub fn parse_check_answer(
 }
 
 /// Decodes the answer to an action that returns nothing but its `RequestId` (create, start).
-pub fn parse_acknowledgement(http_status: u16, body: &[u8]) -> Result<String, ApiError> {
-    parse_envelope(http_status, body).map(|envelope| envelope.request_id)
+pub fn parse_acknowledgement(
+    http_status: u16,
+    body: &[u8],
+    secrets: &Secrets,
+) -> Result<String, ApiError> {
+    parse_envelope(http_status, body, secrets).map(|envelope| envelope.request_id)
 }
 
 /// `{"Response": {...}}` with its `Error` (if any) already turned into an `ApiError`.
@@ -416,8 +432,11 @@ pub(crate) fn text_of(value: Option<&Value>) -> String {
         .to_string()
 }
 
-fn parse_envelope(http_status: u16, body: &[u8]) -> Result<Envelope, ApiError> {
-    let parsed = strict_json::parse(body);
+fn parse_envelope(http_status: u16, body: &[u8], secrets: &Secrets) -> Result<Envelope, ApiError> {
+    let mut parsed = strict_json::parse(body);
+    if let Ok(value) = &mut parsed {
+        secrets.scrub_value(value);
+    }
     if let Err(e) = &parsed
         && e.is_data()
     {
@@ -513,6 +532,8 @@ pub struct Client {
     /// Seconds to add to the runner's clock to get the service's, learned from a
     /// `SignatureExpire` answer's `Date` header.
     clock_offset: Arc<AtomicI64>,
+    /// Removed from every answer before anyone reads it.
+    secrets: Secrets,
 }
 
 impl Client {
@@ -533,6 +554,7 @@ impl Client {
         }
         Client {
             agent: builder.build().new_agent(),
+            secrets: Secrets::of(&target.credentials),
             target,
             clock_offset: Arc::new(AtomicI64::new(0)),
         }
@@ -559,7 +581,7 @@ impl Client {
             timestamp,
             budget,
         )?;
-        parse_check_answer(api, status, &body)
+        parse_check_answer_scrubbed(api, status, &body, &self.secrets)
     }
 
     /// Creates a fresh check of `job_id` (`CreateMigrateCheckJob`); returns its `RequestId`.
@@ -596,7 +618,7 @@ impl Client {
     ) -> Result<String, ApiError> {
         let (status, body) =
             self.call(action, api.as_str(), &job_body(job_id), timestamp, budget)?;
-        parse_acknowledgement(status, &body)
+        parse_acknowledgement(status, &body, &self.secrets)
     }
 
     /// Sends one signed request, signed at `local_now` plus the known clock offset. When the
@@ -615,7 +637,7 @@ impl Client {
         let (status, date, body) =
             self.send(action, version, payload, local_now + offset, budget)?;
         let expired = matches!(
-            parse_envelope(status, &body),
+            parse_envelope(status, &body, &self.secrets),
             Err(ApiError::Service { ref code, .. }) if code == "AuthFailure.SignatureExpire"
         );
         if let Some(server_now) = date.filter(|_| expired) {
