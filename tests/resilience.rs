@@ -174,3 +174,28 @@ fn a_signature_expire_without_a_usable_date_is_permanent_with_a_hint() {
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.commands_named("error")[0].data.contains("clock"));
 }
+
+#[test]
+fn a_date_header_days_away_is_not_trusted_and_stops_the_gate() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut server = Server::new();
+    let mock = server
+        .mock("POST", "/")
+        .with_header("date", &http_date(now + 30 * 24 * 3600))
+        .with_body(service_error("AuthFailure.SignatureExpire", "expired"))
+        .expect(1)
+        .create();
+    let run = Gate::against(&server.url()).run();
+    // No second request stamped a month ahead.
+    mock.assert();
+    assert_eq!(run.code, 3, "{run:?}");
+    let error = &run.commands_named("error")[0].data;
+    assert!(
+        error.contains("more than the 1h the gate corrects for"),
+        "{error}"
+    );
+    assert!(run.commands_named("warning").is_empty(), "{run:?}");
+}

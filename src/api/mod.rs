@@ -28,6 +28,9 @@ pub const CONTENT_TYPE: &str = "application/json";
 pub const USER_AGENT: &str = concat!("dts-gate/", env!("CARGO_PKG_VERSION"));
 /// A check answer is a few kilobytes; anything near this is not a DTS answer.
 pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+/// The most the gate corrects a runner's clock by, from the service's `Date` header. The
+/// correction is learned and applied per client, that is, only for the endpoint that taught it.
+pub const MAX_CLOCK_CORRECTION: Duration = Duration::from_secs(3600);
 /// No single request may take longer than this, whatever the overall deadline.
 pub const MAX_REQUEST_TIME: Duration = Duration::from_secs(30);
 
@@ -636,12 +639,29 @@ impl Client {
         let offset = self.clock_offset();
         let (status, date, body) =
             self.send(action, version, payload, local_now + offset, budget)?;
-        let expired = matches!(
-            parse_envelope(status, &body, &self.secrets),
-            Err(ApiError::Service { ref code, .. }) if code == "AuthFailure.SignatureExpire"
-        );
-        if let Some(server_now) = date.filter(|_| expired) {
-            let corrected = server_now - local_now;
+        let expired = match parse_envelope(status, &body, &self.secrets) {
+            Err(ApiError::Service {
+                code,
+                message,
+                request_id,
+            }) if code == "AuthFailure.SignatureExpire" => Some((code, message, request_id)),
+            _ => None,
+        };
+        if let (Some(server_now), Some((code, message, request_id))) = (date, expired) {
+            let corrected = server_now.saturating_sub(local_now);
+            if corrected.unsigned_abs() > MAX_CLOCK_CORRECTION.as_secs() {
+                // A clock that far off is a broken runner (or a Date header not to be trusted):
+                // signing with it would stamp every later request with a time far away.
+                return Err(ApiError::Service {
+                    code,
+                    message: format!(
+                        "{message} (the service's Date header puts the runner's clock {} the service's, more than the {} the gate corrects for: fix the runner's clock)",
+                        skew::describe_offset(corrected),
+                        crate::duration::format(MAX_CLOCK_CORRECTION)
+                    ),
+                    request_id,
+                });
+            }
             if corrected != offset {
                 self.clock_offset.store(corrected, Ordering::Relaxed);
                 let left = budget.saturating_sub(started.elapsed());
