@@ -52,7 +52,7 @@ fn job(job: &JobReport, run: &RunSummary) -> Value {
         "result": job.result(),
         "status": answer.map(|a| a.status.as_str()),
         "check_flag": answer.and_then(|a| a.check_flag.as_ref()).map(ToString::to_string),
-        "progress": answer.and_then(progress),
+        "progress": answer.and_then(CheckAnswer::progress_percent),
         "error_code": error_code,
         "message": message,
         "request_id": request_id(job),
@@ -60,11 +60,6 @@ fn job(job: &JobReport, run: &RunSummary) -> Value {
         "migration": migration(&job.start),
         "steps": answer.map(|a| a.steps.iter().map(step).collect::<Vec<_>>()).unwrap_or_default(),
     })
-}
-
-/// A whole percent, or `null` when the service gave none or something else.
-fn progress(answer: &CheckAnswer) -> Option<u32> {
-    answer.progress.as_deref()?.trim().parse().ok()
 }
 
 fn migration(start: &Start) -> Value {
@@ -95,7 +90,7 @@ fn step(step: &CheckStep) -> Value {
         "no": step.step_no,
         "id": step.step_id,
         "name": step.step_name,
-        "status": step.status,
+        "status": step.status.as_str(),
         "message": step.message,
         "skipped": step.has_skipped,
         "items": step.items.iter().map(item).collect::<Vec<_>>(),
@@ -105,7 +100,7 @@ fn step(step: &CheckStep) -> Value {
 fn item(item: &CheckItem) -> Value {
     json!({
         "name": item.name,
-        "result": item.result,
+        "result": item.result.as_str(),
         "description": item.description,
         "failure_reason": item.failure_reason,
         "solution": item.solution,

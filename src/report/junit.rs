@@ -17,7 +17,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::render::{RunSummary, item_message, job_error, job_verdict, verdict};
 use crate::api::{CheckAnswer, CheckStep};
-use crate::outcome::{JobOutcome, JobReport, Outcome, Start, exit_code, is_task_failure};
+use crate::outcome::{JobOutcome, JobReport, Outcome, Start, exit_code};
 
 /// Where and when the run happened: not part of the run itself, so passed in.
 #[derive(Debug, Clone)]
@@ -122,15 +122,10 @@ fn system_out(run: &RunSummary) -> String {
         let Some(answer) = job.outcome.last_answer() else {
             continue;
         };
-        for step in answer.steps.iter().filter(|s| s.is_warning()) {
+        for step in answer.warning_steps() {
             let _ = writeln!(out, "warning: {} / {}", job.job_id, step.label());
         }
-        for (step, item) in answer
-            .steps
-            .iter()
-            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
-            .filter(|(_, i)| i.result == "warning")
-        {
+        for (step, item) in answer.items().filter(|(_, i)| i.is_warning()) {
             let _ = writeln!(
                 out,
                 "warning: {} / {} › {}: {}",
@@ -190,7 +185,7 @@ fn job_cases(job: &JobReport, run: &RunSummary) -> Vec<Case> {
                 (Kind::Error, "Cancelled".to_string())
             }
             (Start::Refused(_), _) => (Kind::Error, format!("StartMigrateJob.{code}")),
-            (_, JobOutcome::NotPassed(a)) if is_task_failure(a) => {
+            (_, JobOutcome::NotPassed(a)) if a.is_task_failure() => {
                 (Kind::Failure, "CheckTaskFailed".to_string())
             }
             (_, JobOutcome::NotPassed(_)) => (Kind::Failure, "CheckNotPassed".to_string()),
@@ -239,7 +234,7 @@ fn step_case(classname: &str, job: &str, step: &CheckStep, answer: &CheckAnswer)
         let failed: Vec<String> = step
             .items
             .iter()
-            .filter(|i| i.result == "failed")
+            .filter(|i| i.is_failed())
             .map(|i| format!("{}:\n{}", i.name, item_message(i)))
             .collect();
         let text = if failed.is_empty() {
@@ -258,10 +253,10 @@ fn step_case(classname: &str, job: &str, step: &CheckStep, answer: &CheckAnswer)
             message,
             text,
         });
-    } else if step.is_warning() && step.status == "failed" {
+    } else if step.is_skipped_failure() {
         case.skipped = Some("failed, but skipped by the user (SkipCheckItem)".into());
-    } else if !step.is_finished() || step.status == "blocked" {
-        let why = if answer.status == "running" || answer.status == "notStarted" {
+    } else if step.did_not_run() {
+        let why = if answer.is_underway() {
             "the check had not reached it"
         } else {
             "not run"

@@ -6,11 +6,10 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::text::{markdown_link, markdown_text, truncate};
+use crate::api::StepStatus;
 use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckFlag, CheckItem, CheckStep};
 use crate::duration;
-use crate::outcome::{
-    JobOutcome, JobReport, Outcome, Severity, Start, check_flag_meaning, is_task_failure,
-};
+use crate::outcome::{JobOutcome, JobReport, Outcome, Severity, Start, check_flag_meaning};
 
 /// One output value; GitHub allows 1 MB of outputs per job.
 const MAX_OUTPUT_CHARS: usize = 64 * 1024;
@@ -86,14 +85,6 @@ pub fn progress_text(answer: &CheckAnswer) -> String {
     }
 }
 
-pub(super) fn failed_steps(answer: &CheckAnswer) -> impl Iterator<Item = &CheckStep> {
-    answer.steps.iter().filter(|s| s.is_failed())
-}
-
-pub(super) fn warning_steps(answer: &CheckAnswer) -> impl Iterator<Item = &CheckStep> {
-    answer.steps.iter().filter(|s| s.is_warning())
-}
-
 pub(super) fn step_ids<'a>(steps: impl Iterator<Item = &'a CheckStep>) -> String {
     steps
         .map(|s| s.step_id.as_str())
@@ -141,8 +132,8 @@ pub fn outputs(run: &RunSummary) -> Vec<(&'static str, String)> {
         ("request-id", deciding.map(request_id).unwrap_or_default()),
         ("polls", run.polls.to_string()),
         ("elapsed-seconds", run.elapsed.as_secs().to_string()),
-        ("failed-steps", field(|a| step_ids(failed_steps(a)))),
-        ("warning-steps", field(|a| step_ids(warning_steps(a)))),
+        ("failed-steps", field(|a| step_ids(a.failed_steps()))),
+        ("warning-steps", field(|a| step_ids(a.warning_steps()))),
         ("jobs", jobs_json(run)),
         (
             "migration-started",
@@ -237,7 +228,7 @@ fn jobs_json(run: &RunSummary) -> String {
                 "message": message,
                 "request_id": request_id(job),
                 "polls": job.polls,
-                "failed_steps": answer.map(|a| step_ids(failed_steps(a))).unwrap_or_default(),
+                "failed_steps": answer.map(|a| step_ids(a.failed_steps())).unwrap_or_default(),
                 "migration_started": started,
                 "start_request_id": start_request_id,
             })
@@ -282,7 +273,7 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<(String, String)
     Some(match &job.outcome {
         JobOutcome::Passed(_) => return None,
         JobOutcome::Cancelled { .. } => unreachable!("handled above"),
-        JobOutcome::NotPassed(a) if is_task_failure(a) => (
+        JobOutcome::NotPassed(a) if a.is_task_failure() => (
             format!("DTS check task failed: {id}"),
             format!(
                 "the check task itself failed to run (Status failed{}); this is not a verdict on the job. Run CreateMigrateCheckJob again; if it keeps failing, contact Tencent Cloud support with RequestId {}.",
@@ -295,7 +286,7 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<(String, String)
             ),
         ),
         JobOutcome::NotPassed(a) => {
-            let failed: Vec<String> = failed_steps(a).map(CheckStep::label).collect();
+            let failed: Vec<String> = a.failed_steps().map(CheckStep::label).collect();
             let reason = if !failed.is_empty() {
                 format!(
                     "{} of {} check steps failed: {}",
@@ -419,15 +410,11 @@ fn step_notices(
     job: &str,
     step: &CheckStep,
     level: Level,
-    item_results: &[&str],
+    annotated: fn(&CheckItem) -> bool,
     out: &mut Vec<Notice>,
 ) {
     let mut any = false;
-    for item in step
-        .items
-        .iter()
-        .filter(|i| item_results.contains(&i.result.as_str()))
-    {
+    for item in step.items.iter().filter(|i| annotated(i)) {
         any = true;
         out.push(Notice {
             level,
@@ -471,9 +458,9 @@ fn job_notices(job: &JobReport, run: &RunSummary, out: &mut Vec<Notice>) {
     let id = job.job_id.as_str();
     match &job.outcome {
         // Failed steps speak for themselves, one annotation each; the verdict goes to the log.
-        JobOutcome::NotPassed(a) if !is_task_failure(a) && failed_steps(a).next().is_some() => {
-            for step in failed_steps(a) {
-                step_notices(id, step, Level::Error, &["failed"], out);
+        JobOutcome::NotPassed(a) if !a.is_task_failure() && a.failed_steps().next().is_some() => {
+            for step in a.failed_steps() {
+                step_notices(id, step, Level::Error, CheckItem::is_failed, out);
             }
         }
         _ => {
@@ -482,21 +469,19 @@ fn job_notices(job: &JobReport, run: &RunSummary, out: &mut Vec<Notice>) {
             }
         }
     }
-    if let Some(a) = job
-        .outcome
-        .last_answer()
-        .filter(|a| a.api == ApiVersion::V2021)
-    {
-        for step in warning_steps(a) {
-            step_notices(id, step, Level::Warning, &["warning", "failed"], out);
+    if let Some(a) = job.outcome.last_answer().filter(|a| a.has_step_details()) {
+        for step in a.warning_steps() {
+            step_notices(
+                id,
+                step,
+                Level::Warning,
+                CheckItem::is_failed_or_warning,
+                out,
+            );
         }
-        for step in a
-            .steps
-            .iter()
-            .filter(|s| s.is_failed() || s.status == "pass")
-        {
+        for step in a.steps.iter().filter(|s| s.is_failed() || s.is_passed()) {
             // Warning items inside steps that are otherwise failed or passed.
-            for item in step.items.iter().filter(|i| i.result == "warning") {
+            for item in step.items.iter().filter(|i| i.is_warning()) {
                 out.push(Notice::warning(
                     format!("{id}: {} › {}", step.label(), item.name),
                     item_message(item),
@@ -623,7 +608,7 @@ fn job_heading(job: &JobReport, subject: &str) -> String {
     }
     match &job.outcome {
         JobOutcome::Passed(_) => format!("✅ DTS check passed: {subject}"),
-        JobOutcome::NotPassed(a) if is_task_failure(a) => {
+        JobOutcome::NotPassed(a) if a.is_task_failure() => {
             format!("❌ DTS check task failed: {subject}")
         }
         JobOutcome::NotPassed(_) => format!("❌ DTS check did not pass: {subject}"),
@@ -688,12 +673,15 @@ fn job_markdown(job: &JobReport, run: &RunSummary, md: &mut String) {
     }
 }
 
-fn status_icon(status: &str) -> &'static str {
-    match status {
-        "pass" => "✅",
-        "failed" => "❌",
-        "warning" => "⚠️",
-        "blocked" => "⛔",
+fn status_icon(step: &CheckStep) -> &'static str {
+    if step.is_warning() {
+        return "⚠️";
+    }
+    match step.status {
+        StepStatus::Pass => "✅",
+        StepStatus::Failed => "❌",
+        StepStatus::Warning => "⚠️",
+        StepStatus::Blocked => "⛔",
         _ => "⏳",
     }
 }
@@ -707,22 +695,18 @@ fn steps_markdown(answer: &CheckAnswer, md: &mut String) {
             "| {} | {} | {} {}{skipped} | {} |",
             step.step_no.map_or(i as u64, |n| n),
             markdown_text(&step.label()),
-            if step.is_warning() {
-                "⚠️"
-            } else {
-                status_icon(&step.status)
-            },
-            markdown_text(&step.status),
+            status_icon(step),
+            markdown_text(step.status.as_str()),
             markdown_text(&step.message),
         );
     }
-    for (heading, wanted) in [("Failed check items", "failed"), ("Warnings", "warning")] {
-        let entries: Vec<(&CheckStep, &CheckItem)> = answer
-            .steps
-            .iter()
-            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
-            .filter(|(_, i)| i.result == wanted)
-            .collect();
+    let kinds: [(&str, fn(&CheckItem) -> bool); 2] = [
+        ("Failed check items", CheckItem::is_failed),
+        ("Warnings", CheckItem::is_warning),
+    ];
+    for (heading, wanted) in kinds {
+        let entries: Vec<(&CheckStep, &CheckItem)> =
+            answer.items().filter(|(_, i)| wanted(i)).collect();
         if entries.is_empty() {
             continue;
         }
@@ -786,9 +770,11 @@ pub fn answer_line(answer: &CheckAnswer, elapsed: Duration) -> String {
         super::text::sanitize(&answer.status),
         progress_text(answer)
     );
-    // 2018 answers carry `CheckFlag` 3 while running; it means something only once finished.
-    let finished = answer.api == ApiVersion::V2021 || answer.status == "finished";
-    if let Some(flag) = answer.check_flag.as_ref().filter(|_| finished) {
+    if let Some(flag) = answer
+        .check_flag
+        .as_ref()
+        .filter(|_| answer.check_flag_is_final())
+    {
         let _ = write!(line, "  CheckFlag {}", flag_text(Some(flag)));
     }
     line
@@ -800,7 +786,7 @@ pub fn step_line(step: &CheckStep, index: usize, total: usize) -> String {
         "            step {}/{total} {}: {}",
         index + 1,
         super::text::sanitize(&step.label()),
-        super::text::sanitize(&step.status)
+        super::text::sanitize(step.status.as_str())
     );
     if step.has_skipped {
         line.push_str(" (skipped)");
