@@ -4,16 +4,16 @@
 
 use serde_json::{Value, json};
 
-use super::render::{RunSummary, job_error, outputs, request_id};
+use super::facts::{JobFacts, RunFacts};
 use crate::api::{CheckAnswer, CheckItem, CheckStep};
-use crate::outcome::{JobReport, Outcome, Start, exit_code};
+use crate::outcome::{Outcome, Start};
 
 /// Bumped only when a field is removed, renamed or changes type.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The JSON report of a run, pretty-printed, ending in a newline.
-pub fn render(run: &RunSummary) -> String {
-    let aggregate: std::collections::HashMap<&str, String> = outputs(run).into_iter().collect();
+pub fn render(facts: &RunFacts) -> String {
+    let run = facts.run;
     let configuration_errors: Vec<Value> = match run.outcome {
         Outcome::InvalidConfig(errors) => errors
             .iter()
@@ -21,43 +21,41 @@ pub fn render(run: &RunSummary) -> String {
             .collect(),
         Outcome::Jobs(_) => Vec::new(),
     };
-    // A rejected configuration never chose an API version or a region.
-    let configured = matches!(run.outcome, Outcome::Jobs(_));
+    let configured = facts.configured();
     let report = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "dts-gate", "version": env!("CARGO_PKG_VERSION")},
         "api_version": configured.then(|| run.api.as_str()),
         "region": Some(run.region).filter(|r| configured && !r.is_empty()),
-        "verdict": run.outcome.result(),
-        "passed": run.outcome.passed(),
-        "exit_code": exit_code(run.outcome),
+        "verdict": facts.scalars.result,
+        "passed": facts.scalars.passed,
+        "exit_code": facts.exit_code,
         "elapsed_seconds": run.elapsed.as_millis() as f64 / 1000.0,
         "polls": run.polls,
-        "migration_started": run.outcome.migration_started(),
-        "error_code": aggregate["error-code"],
-        "message": aggregate["error-message"],
+        "migration_started": facts.scalars.migration_started,
+        "error_code": facts.scalars.error_code,
+        "message": facts.scalars.error_message,
         "configuration_errors": configuration_errors,
-        "jobs": run.outcome.jobs().iter().map(|j| job(j, run)).collect::<Vec<_>>(),
+        "jobs": facts.jobs.iter().map(job).collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&report).expect("a JSON value always serializes");
     text.push('\n');
     text
 }
 
-fn job(job: &JobReport, run: &RunSummary) -> Value {
-    let answer = job.outcome.last_answer();
-    let (error_code, message) = job_error(job, run.timeout);
+fn job(job: &JobFacts) -> Value {
+    let answer = job.answer;
     json!({
-        "id": job.job_id,
-        "result": job.result(),
+        "id": job.id(),
+        "result": job.job.result(),
         "status": answer.map(|a| a.status.as_str()),
         "check_flag": answer.and_then(|a| a.check_flag.as_ref()).map(ToString::to_string),
         "progress": answer.and_then(CheckAnswer::progress_percent),
-        "error_code": error_code,
-        "message": message,
-        "request_id": request_id(job),
-        "polls": job.polls,
-        "migration": migration(&job.start),
+        "error_code": job.error_code,
+        "message": job.message,
+        "request_id": job.request_id,
+        "polls": job.job.polls,
+        "migration": migration(&job.job.start),
         "steps": answer.map(|a| a.steps.iter().map(step).collect::<Vec<_>>()).unwrap_or_default(),
     })
 }
