@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 use super::text::sanitize;
 use super::verdict::{self, Verdict};
 use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep};
@@ -134,34 +136,9 @@ impl<'a> RunFacts<'a> {
         matches!(self.run.outcome, Outcome::Jobs(_))
     }
 
-    /// The `jobs` output: one object per job, in the order given.
-    pub fn jobs_output(&self) -> String {
-        let jobs: Vec<serde_json::Value> = self
-            .jobs
-            .iter()
-            .map(|job| {
-                let answer = job.answer;
-                let (started, start_request_id) = match &job.job.start {
-                    Start::Started { request_id } => (true, request_id.clone()),
-                    _ => (false, String::new()),
-                };
-                serde_json::json!({
-                    "id": job.id(),
-                    "result": job.job.result(),
-                    "status": answer.map(|a| a.status.clone()),
-                    "check_flag": answer.and_then(|a| a.check_flag.as_ref()).map(ToString::to_string),
-                    "progress": answer.and_then(|a| a.progress.clone()),
-                    "error_code": job.error_code,
-                    "message": job.message,
-                    "request_id": job.request_id,
-                    "polls": job.job.polls,
-                    "failed_steps": answer.map(|a| step_ids(a.failed_steps())).unwrap_or_default(),
-                    "migration_started": started,
-                    "start_request_id": start_request_id,
-                })
-            })
-            .collect();
-        serde_json::Value::Array(jobs).to_string()
+    /// The `jobs` output and the JSON report's jobs (without their steps).
+    pub fn jobs_json(&self) -> Vec<JobJson> {
+        self.jobs.iter().map(JobFacts::json).collect()
     }
 }
 
@@ -180,6 +157,105 @@ impl<'a> JobFacts<'a> {
 
     pub fn id(&self) -> &'a str {
         &self.job.job_id
+    }
+
+    pub fn json(&self) -> JobJson {
+        let answer = self.answer;
+        JobJson {
+            id: self.job.job_id.clone(),
+            result: self.job.result(),
+            status: answer.map(|a| a.status.clone()),
+            check_flag: answer
+                .and_then(|a| a.check_flag.as_ref())
+                .map(ToString::to_string),
+            progress: answer.and_then(CheckAnswer::progress_percent),
+            error_code: self.error_code.clone(),
+            message: self.message.clone(),
+            request_id: self.request_id.clone(),
+            polls: self.job.polls,
+            failed_steps: answer
+                .map(|a| step_ids(a.failed_steps()))
+                .unwrap_or_default(),
+            migration_started: matches!(self.job.start, Start::Started { .. }),
+            start_request_id: match &self.job.start {
+                Start::Started { request_id } => request_id.clone(),
+                _ => String::new(),
+            },
+            migration: Migration::of(&self.job.start),
+        }
+    }
+}
+
+/// One job as JSON: an element of the `jobs` output and, with its `steps`, of the JSON
+/// report's `jobs` (README, "Outputs" and "JSON report").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobJson {
+    pub id: String,
+    pub result: &'static str,
+    /// The last `Status`; `None` when no answer came.
+    pub status: Option<String>,
+    /// The last `CheckFlag` as a string in both API versions.
+    pub check_flag: Option<String>,
+    /// A whole percent; `None` when the service gave none or something else.
+    pub progress: Option<u32>,
+    pub error_code: String,
+    pub message: String,
+    pub request_id: String,
+    pub polls: u32,
+    /// Step ids, comma-separated.
+    pub failed_steps: String,
+    pub migration_started: bool,
+    /// The `StartMigrateJob` request id when it started, else empty.
+    pub start_request_id: String,
+    pub migration: Migration,
+}
+
+/// What became of a job's `StartMigrateJob`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Migration {
+    pub requested: bool,
+    pub started: bool,
+    pub request_id: Option<String>,
+    pub error: Option<MigrationError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationError {
+    pub code: String,
+    pub message: String,
+}
+
+impl Migration {
+    fn of(start: &Start) -> Migration {
+        let (requested, started, request_id, error) = match start {
+            Start::NotRequested => (false, false, None, None),
+            Start::Withheld => (true, false, None, None),
+            Start::Started { request_id } => (true, true, Some(request_id.clone()), None),
+            Start::Refused(e) => (
+                true,
+                false,
+                e.request_id().filter(|r| !r.is_empty()).map(str::to_string),
+                Some(MigrationError {
+                    code: e.code(),
+                    message: e.message(),
+                }),
+            ),
+            Start::Cancelled { signal } => (
+                true,
+                false,
+                None,
+                Some(MigrationError {
+                    code: "Cancelled".to_string(),
+                    message: format!("cancelled by signal {signal} before the start"),
+                }),
+            ),
+        };
+        Migration {
+            requested,
+            started,
+            request_id,
+            error,
+        }
     }
 }
 
@@ -276,6 +352,7 @@ fn request_id(job: &JobReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ApiError;
     use crate::report::fixtures::*;
 
     #[test]
@@ -303,6 +380,43 @@ mod tests {
                 .unwrap()
                 .title
                 .starts_with("DTS checks: 1 of 2")
+        );
+    }
+
+    #[test]
+    fn a_job_has_one_json_shape() {
+        let outcome = Outcome::Jobs(vec![JobReport {
+            start: Start::Refused(ApiError::Service {
+                code: "FailedOperation".into(),
+                message: "conflict".into(),
+                request_id: "req-start".into(),
+            }),
+            ..report(JOB, JobOutcome::Passed(answer("finished", Some(1), "ok")))
+        }]);
+        let run = run_of(&outcome);
+        let json = serde_json::to_value(RunFacts::of(&run).jobs_json()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([{
+                "id": JOB,
+                "result": "error",
+                "status": "finished",
+                "check_flag": "1",
+                "progress": 100,
+                "error_code": "FailedOperation",
+                "message": "conflict",
+                "request_id": "req-start",
+                "polls": 3,
+                "failed_steps": "",
+                "migration_started": false,
+                "start_request_id": "",
+                "migration": {
+                    "requested": true,
+                    "started": false,
+                    "request_id": "req-start",
+                    "error": {"code": "FailedOperation", "message": "conflict"}
+                }
+            }])
         );
     }
 }

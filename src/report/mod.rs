@@ -23,7 +23,7 @@ use std::fs::OpenOptions;
 use std::io::{self, Write};
 
 pub use annotations::{Level, MAX_ANNOTATIONS_PER_KIND, Notice, cap_annotations, notices};
-pub use facts::{RunFacts, RunSummary};
+pub use facts::{JobJson, RunFacts, RunSummary};
 pub use log::{answer_line, step_line};
 pub use outputs::{outputs, outputs_file_text};
 pub use summary::{MAX_SUMMARY_BYTES, summary_markdown};

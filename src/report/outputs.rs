@@ -11,7 +11,9 @@ const MAX_OUTPUT_CHARS: usize = 64 * 1024;
 /// decided it (the first with the most severe outcome); `jobs` has every job.
 pub fn outputs(facts: &RunFacts) -> Vec<(&'static str, String)> {
     let s = &facts.scalars;
-    let jobs = facts.jobs_output();
+    let jobs = serde_json::to_value(facts.jobs_json())
+        .expect("a job always serializes")
+        .to_string();
     [
         ("passed", s.passed.to_string()),
         ("result", s.result.to_string()),
@@ -97,6 +99,7 @@ mod tests {
         assert_eq!(jobs[0]["id"], JOB);
         assert_eq!(jobs[0]["result"], "passed");
         assert_eq!(jobs[0]["check_flag"], "1");
+        assert_eq!(jobs[0]["progress"], 100);
     }
 
     #[test]
