@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use dts_gate::cli::{self, Command};
 use dts_gate::config::{self, Config, ConfigError};
-use dts_gate::report::Reporter;
+use dts_gate::report::{Reporter, Surroundings};
 use dts_gate::{demo, gate, outcome};
 
 fn main() -> ExitCode {
@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         config::github_runner_from_vars(vars.iter().cloned()),
         io::stdout(),
         io::stderr(),
+        Surroundings::system(),
     );
     // Read apart from the rest, so even a configuration error leaves its reports behind.
     reporter.reports(config::report_files_from_vars(vars.iter().cloned()));

@@ -128,3 +128,16 @@ pub fn not_passed_2021_steps() -> Vec<CheckStep> {
         },
     ]
 }
+
+/// A fixed clock (2026-11-18T11:06:40Z), a counting random source and host `test-host`.
+pub fn fixed_surroundings() -> super::Surroundings {
+    let mut n = 0u128;
+    super::Surroundings {
+        now: Box::new(|| time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap()),
+        random: Box::new(move || {
+            n += 1;
+            n
+        }),
+        hostname: Some("test-host".into()),
+    }
+}

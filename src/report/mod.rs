@@ -3,7 +3,8 @@
 //! files for other CI systems, `json`, `junit` and `dotenv`. They are pure: each renders
 //! [`facts::RunFacts`], computed once per run (`verdict` writes its prose), into strings.
 //! `text` makes untrusted text safe for each medium. [`Reporter`] is the one writer: it writes
-//! what the renderers return, to the streams and files it was given.
+//! what the renderers return, to the streams and files it was given, with the clock, randomness
+//! and host name of its [`Surroundings`].
 
 pub mod annotations;
 pub mod dotenv;
@@ -13,6 +14,7 @@ pub mod junit;
 pub mod log;
 pub mod outputs;
 pub mod summary;
+mod surroundings;
 mod text;
 pub mod verdict;
 
@@ -27,9 +29,10 @@ pub use facts::{JobJson, RunFacts, RunSummary};
 pub use log::{answer_line, step_line};
 pub use outputs::{outputs, outputs_file_text};
 pub use summary::{MAX_SUMMARY_BYTES, summary_markdown};
+pub use surroundings::{Surroundings, os_random};
 pub use text::{
-    escape_data, escape_property, fresh_delimiter, markdown_link, markdown_text, os_random,
-    output_record, sanitize, truncate, workflow_command,
+    escape_data, escape_property, fresh_delimiter, markdown_link, markdown_text, output_record,
+    sanitize, truncate, workflow_command,
 };
 pub use verdict::Verdict;
 
@@ -44,17 +47,20 @@ pub struct Reporter<W: Write, E: Write> {
     err: E,
     reports: ReportFiles,
     progress: Progress,
+    surroundings: Surroundings,
 }
 
 impl<W: Write, E: Write> Reporter<W, E> {
     /// `github` is `Some` only on GitHub Actions: the only place workflow commands are written.
-    pub fn new(github: Option<GithubRunner>, out: W, err: E) -> Self {
+    /// `surroundings` is [`Surroundings::system`] but in tests.
+    pub fn new(github: Option<GithubRunner>, out: W, err: E, surroundings: Surroundings) -> Self {
         Reporter {
             github,
             out,
             err,
             reports: ReportFiles::default(),
             progress: Progress::default(),
+            surroundings,
         }
     }
 
@@ -116,7 +122,7 @@ impl<W: Write, E: Write> Reporter<W, E> {
             return;
         };
         if let Some(path) = &github.output_file {
-            let text = outputs_file_text(&outputs(&facts), os_random);
+            let text = outputs_file_text(&outputs(&facts), &mut self.surroundings.random);
             if let Err(e) = append(path, &text) {
                 self.warning(
                     "Step outputs not written",
@@ -143,20 +149,20 @@ impl<W: Write, E: Write> Reporter<W, E> {
     /// is a warning: the exit code carries the verdict either way.
     fn write_reports(&mut self, facts: &RunFacts) {
         let files = self.reports.clone();
+        let hostname = files
+            .hostname
+            .clone()
+            .or_else(|| self.surroundings.hostname.clone());
+        let context = junit::Context {
+            started: (self.surroundings.now)() - facts.run.elapsed,
+            hostname: hostname.as_deref().unwrap_or("localhost"),
+        };
         let reports: [ReportFile; 3] = [
             ("JSON report", "DTS_REPORT_JSON", &files.json, &|| {
                 json::render(facts)
             }),
             ("JUnit report", "DTS_REPORT_JUNIT", &files.junit, &|| {
-                let started = time::OffsetDateTime::now_utc() - facts.run.elapsed;
-                let hostname = files.hostname.clone().or_else(system_hostname);
-                junit::render(
-                    facts,
-                    &junit::Context {
-                        started,
-                        hostname: hostname.as_deref().unwrap_or("localhost"),
-                    },
-                )
+                junit::render(facts, &context)
             }),
             ("dotenv report", "DTS_REPORT_DOTENV", &files.dotenv, &|| {
                 dotenv::render(facts)
@@ -174,14 +180,6 @@ impl<W: Write, E: Write> Reporter<W, E> {
             }
         }
     }
-}
-
-/// The kernel's host name where there is one (Linux); the caller falls back to `localhost`.
-fn system_hostname() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
 }
 
 /// Creates (or truncates) a report file, and its directory if needed: a report is the state of
@@ -232,7 +230,7 @@ mod tests {
             summary_file: Some(dir.join("s").to_string_lossy().into_owned()),
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        Reporter::new(Some(github), &mut out, &mut err).finish(run);
+        Reporter::new(Some(github), &mut out, &mut err, fixed_surroundings()).finish(run);
         assert!(err.is_empty());
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
         let result = (String::from_utf8(out).unwrap(), read("o"), read("s"));
@@ -243,7 +241,7 @@ mod tests {
     /// What the reporter writes outside GitHub, events first: stdout and stderr.
     fn report_elsewhere(events: &[Event], run: &RunSummary) -> (String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut r = Reporter::new(None, &mut out, &mut err);
+        let mut r = Reporter::new(None, &mut out, &mut err, fixed_surroundings());
         for event in events {
             r.event(event);
         }
@@ -296,7 +294,36 @@ mod tests {
             .collect();
         assert_eq!(o["failed-steps"], "SrcPrivilegeCheck,DstEmptyCheck");
         assert_eq!(o.len(), 14);
+        // The counting random source gave the first delimiter.
+        assert!(outputs_text.starts_with(&format!("passed<<ghadelimiter_{:032x}\n", 1u128)));
         assert!(summary.starts_with("### ❌ DTS check did not pass: dts-1kl0iy0v\n"));
+    }
+
+    #[test]
+    fn report_files_take_the_clock_and_host_name_given() {
+        let dir = scratch();
+        let path = |f: &str| Some(dir.join(f).to_string_lossy().into_owned());
+        let outcome = single(JobOutcome::Passed(answer("finished", Some(1), "ok")));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut r = Reporter::new(None, &mut out, &mut err, fixed_surroundings());
+        r.reports(ReportFiles {
+            json: path("deep/r.json"),
+            junit: path("r.xml"),
+            dotenv: path("r.env"),
+            ..ReportFiles::default()
+        });
+        r.finish(&run_of(&outcome));
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        let xml = read("r.xml");
+        // Ended at 11:06:40 after 12.4 s.
+        assert!(
+            xml.contains("timestamp=\"2026-11-18T11:06:27\" hostname=\"test-host\""),
+            "{xml}"
+        );
+        assert!(read("deep/r.json").contains("\"verdict\": \"passed\""));
+        assert!(read("r.env").ends_with("DTS_GATE_EXIT_CODE=0\n"));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(err.is_empty());
     }
 
     #[test]
@@ -305,7 +332,7 @@ mod tests {
         std::fs::write(dir.join("file"), "").unwrap();
         let outcome = single(JobOutcome::Passed(answer("finished", Some(1), "ok")));
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut r = Reporter::new(None, &mut out, &mut err);
+        let mut r = Reporter::new(None, &mut out, &mut err, fixed_surroundings());
         r.reports(ReportFiles {
             json: Some(dir.join("file/r.json").to_string_lossy().into_owned()),
             ..ReportFiles::default()
