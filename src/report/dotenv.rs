@@ -5,9 +5,12 @@
 
 use super::facts::RunFacts;
 
+/// How a variable's value is read from the facts.
+type Fact = fn(&RunFacts) -> String;
+
 /// The variables, in this order, and the fact each one carries: the step outputs' values but
 /// for the free text (`error-message`, `jobs`), and the exit code.
-const KEYS: [(&str, fn(&RunFacts) -> String); 13] = [
+const KEYS: [(&str, Fact); 13] = [
     ("DTS_GATE_PASSED", |f| f.scalars.passed.to_string()),
     ("DTS_GATE_RESULT", |f| f.scalars.result.to_string()),
     ("DTS_GATE_STATUS", |f| f.scalars.status.clone()),

@@ -190,7 +190,8 @@ fn steps_markdown(answer: &CheckAnswer, md: &mut String) {
             markdown_text(&step.message),
         );
     }
-    let kinds: [(&str, fn(&CheckItem) -> bool); 2] = [
+    type Wanted = fn(&CheckItem) -> bool;
+    let kinds: [(&str, Wanted); 2] = [
         ("Failed check items", CheckItem::is_failed),
         ("Warnings", CheckItem::is_warning),
     ];
