@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use dts_gate::cli::{self, Command};
 use dts_gate::config::{self, Config, ConfigError};
-use dts_gate::report::{Reporter, Surroundings};
+use dts_gate::report::{self, Reporter, Surroundings};
 use dts_gate::{demo, gate, outcome};
 
 fn main() -> ExitCode {
@@ -24,11 +24,11 @@ fn main() -> ExitCode {
     let command = cli::parse_args(&args);
     match command {
         Ok(Command::Help) => {
-            print!("{}", cli::HELP);
+            report::print_stdout(cli::HELP);
             return ExitCode::SUCCESS;
         }
         Ok(Command::Version) => {
-            println!("dts-gate {}", env!("CARGO_PKG_VERSION"));
+            report::print_stdout(&format!("dts-gate {}\n", env!("CARGO_PKG_VERSION")));
             return ExitCode::SUCCESS;
         }
         _ => {}
@@ -38,9 +38,9 @@ fn main() -> ExitCode {
     // and the gate still writes its outputs.
     let cancellation = gate::Cancellation::new();
     if let Err(e) = cancellation.on_signals() {
-        eprintln!(
-            "warning: SIGINT/SIGTERM handlers could not be installed ({e}); a cancelled step will not write its outputs"
-        );
+        report::print_stderr(&format!(
+            "warning: SIGINT/SIGTERM handlers could not be installed ({e}); a cancelled step will not write its outputs\n"
+        ));
     }
     let mut reporter = Reporter::new(
         config::github_runner_from_vars(vars.iter().cloned()),

@@ -200,6 +200,25 @@ fn append(path: &str, text: &str) -> io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
+/// Writes `text`, as it is, to stdout: for what is printed before there is a [`Reporter`]
+/// (`--help`, `--version`).
+#[allow(
+    clippy::disallowed_macros,
+    reason = "the writer: stdout before a Reporter exists"
+)]
+pub fn print_stdout(text: &str) {
+    print!("{text}");
+}
+
+/// Writes `text`, as it is, to stderr: for what goes wrong before there is a [`Reporter`].
+#[allow(
+    clippy::disallowed_macros,
+    reason = "the writer: stderr before a Reporter exists"
+)]
+pub fn print_stderr(text: &str) {
+    eprint!("{text}");
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
