@@ -238,8 +238,6 @@ pub fn cap_annotations(notices: Vec<Notice>) -> Vec<Notice> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::CheckAnswer;
-    use crate::outcome::JobOutcome;
     use crate::report::fixtures::*;
     use crate::report::log::Stream;
     use crate::runner::{WorkflowCommand, commands_in};
@@ -257,11 +255,7 @@ mod tests {
 
     #[test]
     fn a_not_passed_2021_check_annotates_each_failed_and_warning_item() {
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            not_passed_2021_steps(),
-        )));
+        let outcome = not_passed_2021();
         let (stdout, stderr) = written(&outcome, true);
         assert!(stderr.is_empty());
         let commands = commands_in(&stdout);
@@ -291,14 +285,7 @@ mod tests {
 
     #[test]
     fn more_than_ten_failed_items_annotate_nine_and_a_count() {
-        let items = (0..14)
-            .map(|i| item(&format!("item{i}"), "failed"))
-            .collect();
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            vec![step("SrcPrivilegeCheck", "failed", items)],
-        )));
+        let outcome = fourteen_failed_items();
         let (stdout, _) = written(&outcome, true);
         let commands = commands_in(&stdout);
         let errors = named(&commands, "error");
@@ -314,10 +301,7 @@ mod tests {
 
     #[test]
     fn a_failed_check_task_is_reported_as_such() {
-        let outcome = single(JobOutcome::NotPassed(CheckAnswer {
-            check_flag: None,
-            ..answer_2021("failed", "", vec![])
-        }));
+        let outcome = task_failed_2021();
         let (stdout, _) = written(&outcome, true);
         let errors = commands_in(&stdout);
         assert_eq!(errors.len(), 1);
@@ -330,15 +314,7 @@ mod tests {
 
     #[test]
     fn a_passing_2021_check_with_warnings_warns_without_errors() {
-        let outcome = single(JobOutcome::Passed(answer_2021(
-            "success",
-            "checkPass",
-            vec![step(
-                "SrcPrivilegeCheck",
-                "warning",
-                vec![item("grants", "warning")],
-            )],
-        )));
+        let outcome = passed_2021_with_a_warning();
         let (stdout, _) = written(&outcome, true);
         let commands = commands_in(&stdout);
         assert_eq!(commands.len(), 1);

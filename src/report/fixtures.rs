@@ -141,3 +141,45 @@ pub fn fixed_surroundings() -> super::Surroundings {
         hostname: Some("test-host".into()),
     }
 }
+
+/// A 2021 check that did not pass, with the steps of [`not_passed_2021_steps`].
+pub fn not_passed_2021() -> Outcome {
+    single(JobOutcome::NotPassed(answer_2021(
+        "success",
+        "checkNotPass",
+        not_passed_2021_steps(),
+    )))
+}
+
+/// A 2021 check whose one failed step has 14 failed items: past GitHub's annotation cap.
+pub fn fourteen_failed_items() -> Outcome {
+    let items = (0..14)
+        .map(|i| item(&format!("item{i}"), "failed"))
+        .collect();
+    single(JobOutcome::NotPassed(answer_2021(
+        "success",
+        "checkNotPass",
+        vec![step("SrcPrivilegeCheck", "failed", items)],
+    )))
+}
+
+/// A 2021 check that passed with one warning item.
+pub fn passed_2021_with_a_warning() -> Outcome {
+    single(JobOutcome::Passed(answer_2021(
+        "success",
+        "checkPass",
+        vec![step(
+            "SrcPrivilegeCheck",
+            "warning",
+            vec![item("grants", "warning")],
+        )],
+    )))
+}
+
+/// A 2021 check task that failed to run.
+pub fn task_failed_2021() -> Outcome {
+    single(JobOutcome::NotPassed(CheckAnswer {
+        check_flag: None,
+        ..answer_2021("failed", "", vec![])
+    }))
+}

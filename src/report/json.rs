@@ -150,16 +150,11 @@ fn item(item: &CheckItem) -> Item<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::JobOutcome;
     use crate::report::fixtures::*;
 
     #[test]
     fn a_report_job_is_the_jobs_output_shape_with_steps() {
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            not_passed_2021_steps(),
-        )));
+        let outcome = not_passed_2021();
         let run = run_of(&outcome);
         let facts = RunFacts::of(&run);
         let report: serde_json::Value = serde_json::from_str(&render(&facts)).unwrap();

@@ -297,11 +297,7 @@ mod tests {
 
     #[test]
     fn annotated_failed_steps_leave_the_verdict_in_the_log() {
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            not_passed_2021_steps(),
-        )));
+        let outcome = not_passed_2021();
         let run = run_of(&outcome);
         let facts = RunFacts::of(&run);
         let lines = closing_lines(&facts, &notices(&facts), true);
@@ -315,15 +311,7 @@ mod tests {
 
     #[test]
     fn a_pass_says_passed() {
-        let outcome = single(JobOutcome::Passed(answer_2021(
-            "success",
-            "checkPass",
-            vec![step(
-                "SrcPrivilegeCheck",
-                "warning",
-                vec![item("grants", "warning")],
-            )],
-        )));
+        let outcome = passed_2021_with_a_warning();
         let run = run_of(&outcome);
         let facts = RunFacts::of(&run);
         let lines = closing_lines(&facts, &notices(&facts), true);

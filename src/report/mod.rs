@@ -294,11 +294,7 @@ mod tests {
 
     #[test]
     fn on_github_the_log_annotations_outputs_and_summary_agree() {
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            not_passed_2021_steps(),
-        )));
+        let outcome = not_passed_2021();
         let (stdout, outputs_text, summary) = report_on_github(&run_of(&outcome));
         // The verdict line, then the annotations.
         let first = stdout.lines().next().unwrap();

@@ -51,7 +51,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::api::{ApiError, CheckAnswer, CheckStep};
+    use crate::api::{ApiError, CheckStep};
     use crate::config::ConfigError;
     use crate::outcome::{JobOutcome, Outcome};
     use crate::report::fixtures::*;
@@ -155,11 +155,7 @@ mod tests {
 
     #[test]
     fn outputs_of_a_not_passed_2021_check_name_its_steps() {
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            not_passed_2021_steps(),
-        )));
+        let outcome = not_passed_2021();
         let o = output_map(&outcome);
         assert_eq!(o["failed-steps"], "SrcPrivilegeCheck,DstEmptyCheck");
         assert_eq!(o["warning-steps"], "BinlogParamCheck,OptimizeCheck");
@@ -170,10 +166,7 @@ mod tests {
 
     #[test]
     fn a_failed_check_task_did_not_pass() {
-        let outcome = single(JobOutcome::NotPassed(CheckAnswer {
-            check_flag: None,
-            ..answer_2021("failed", "", vec![])
-        }));
+        let outcome = task_failed_2021();
         let o = output_map(&outcome);
         assert_eq!(o["result"], "not-passed");
         assert_eq!(o["status"], "failed");

@@ -317,11 +317,7 @@ mod tests {
 
     #[test]
     fn a_not_passed_2021_check_lists_steps_failed_items_and_warnings() {
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            not_passed_2021_steps(),
-        )));
+        let outcome = not_passed_2021();
         let summary = summary_of(&outcome);
         assert!(summary.contains("#### Check steps"));
         assert!(
@@ -336,14 +332,7 @@ mod tests {
 
     #[test]
     fn the_summary_lists_every_item_past_the_annotation_cap() {
-        let items = (0..14)
-            .map(|i| item(&format!("item{i}"), "failed"))
-            .collect();
-        let outcome = single(JobOutcome::NotPassed(answer_2021(
-            "success",
-            "checkNotPass",
-            vec![step("SrcPrivilegeCheck", "failed", items)],
-        )));
+        let outcome = fourteen_failed_items();
         let summary = summary_of(&outcome);
         for i in 0..14 {
             assert!(
@@ -355,10 +344,7 @@ mod tests {
 
     #[test]
     fn headings_follow_the_outcome() {
-        let task_failed = single(JobOutcome::NotPassed(CheckAnswer {
-            check_flag: None,
-            ..answer_2021("failed", "", vec![])
-        }));
+        let task_failed = task_failed_2021();
         assert!(summary_of(&task_failed).starts_with("### ❌ DTS check task failed"));
         let passed = single(JobOutcome::Passed(answer_2021(
             "success",
