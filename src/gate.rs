@@ -477,7 +477,12 @@ mod tests {
             jitter_seed: 7,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut reporter = Reporter::new(None, &mut out, &mut err);
+        let mut reporter = Reporter::new(
+            None,
+            &mut out,
+            &mut err,
+            crate::report::fixtures::fixed_surroundings(),
+        );
         let (reports, requests) = gate_jobs(config, &mut seams, &mut reporter);
         drop(reporter);
         let log = String::from_utf8(out).unwrap() + &String::from_utf8(err).unwrap();

@@ -3,12 +3,17 @@
 use std::io;
 use std::process::ExitCode;
 
-use dts_gate::report::Reporter;
+use dts_gate::report::{Reporter, Surroundings};
 use dts_gate::{app, invocation, outcome};
 
 fn main() -> ExitCode {
     let invocation = invocation::read(&arguments(), environment());
-    let mut reporter = Reporter::new(invocation.github.clone(), io::stdout(), io::stderr());
+    let mut reporter = Reporter::new(
+        invocation.github.clone(),
+        io::stdout(),
+        io::stderr(),
+        Surroundings::system(),
+    );
     // Before anything can fail, so even a configuration error leaves its reports behind.
     reporter.reports(invocation.reports.clone());
     let cancellation = app::cancellation_on_signals(&mut reporter);

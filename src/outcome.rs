@@ -48,11 +48,6 @@ pub fn check_flag_meaning(flag: &CheckFlag) -> &'static str {
     }
 }
 
-/// The 2021 check task itself failed to run: no verdict on the job, but not a pass either.
-pub fn is_task_failure(answer: &CheckAnswer) -> bool {
-    answer.api == ApiVersion::V2021 && answer.status == "failed"
-}
-
 /// How the wait for one job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -320,8 +315,8 @@ mod tests {
         let mut crossed = answer_2021("success", Some("checkPass"));
         crossed.api = ApiVersion::V2018;
         assert_ne!(decide(&crossed), Decision::Passed);
-        assert!(is_task_failure(&answer_2021("failed", None)));
-        assert!(!is_task_failure(&answer("failed", None)));
+        assert!(answer_2021("failed", None).is_task_failure());
+        assert!(!answer("failed", None).is_task_failure());
     }
 
     #[test]

@@ -83,6 +83,10 @@ fn gate(url: &str, timeout_secs: u64) -> Gate {
 }
 
 /// No valid answer ever: exit 3, by the deadline, every output written, one error annotation.
+#[allow(
+    clippy::disallowed_macros,
+    reason = "a debugging line left in; clippy.toml now disallows eprintln!"
+)]
 fn assert_gave_up(run: &Run, timeout_secs: u64, error_code: &str) {
     eprintln!(
         "DBG {:?} polls={} {} {}",

@@ -188,7 +188,7 @@ fn several_jobs_pass_only_if_every_job_passes() {
     );
     assert_eq!(jobs[1]["check_flag"], "0");
     assert_eq!(jobs[1]["message"], "no privilege");
-    assert_eq!(jobs[1]["progress"], "100");
+    assert_eq!(jobs[1]["progress"], 100);
     let errors = run.commands_named("error");
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].properties[0].1, "DTS check not passed: dts-bbb2");

@@ -85,7 +85,7 @@ fn decode_step(value: &Value) -> Result<CheckStep, String> {
         step_no: step.get("StepNo").and_then(Value::as_u64),
         step_id: text_of(step.get("StepId")),
         step_name: text_of(step.get("StepName")),
-        status: text_of(step.get("StepStatus")),
+        status: text_of(step.get("StepStatus")).into(),
         message: text_of(step.get("StepMessage")),
         items,
         has_skipped: step
@@ -116,7 +116,7 @@ fn decode_item(value: &Value) -> Result<CheckItem, String> {
     Ok(CheckItem {
         name: text_of(item.get("CheckItemName")),
         description: text_of(item.get("Description")),
-        result: text_of(item.get("CheckResult")),
+        result: text_of(item.get("CheckResult")).into(),
         failure_reason: text_of(item.get("FailureReason")),
         solution: text_of(item.get("Solution")),
         error_log: list("ErrorLog"),

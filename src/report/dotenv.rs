@@ -3,42 +3,43 @@
 //! space or a line break, even quoted) and over 5 KB, so only machine values are written, from
 //! a safe character set and cut short; free text (messages) stays out.
 
-use super::render::{RunSummary, outputs};
-use crate::outcome::exit_code;
+use super::facts::RunFacts;
 
-/// The outputs that become variables, in this order; `error-message` and `jobs` are free text.
-const KEYS: [(&str, &str); 12] = [
-    ("passed", "DTS_GATE_PASSED"),
-    ("result", "DTS_GATE_RESULT"),
-    ("status", "DTS_GATE_STATUS"),
-    ("check-flag", "DTS_GATE_CHECK_FLAG"),
-    ("progress", "DTS_GATE_PROGRESS"),
-    ("error-code", "DTS_GATE_ERROR_CODE"),
-    ("request-id", "DTS_GATE_REQUEST_ID"),
-    ("polls", "DTS_GATE_POLLS"),
-    ("elapsed-seconds", "DTS_GATE_ELAPSED_SECONDS"),
-    ("failed-steps", "DTS_GATE_FAILED_STEPS"),
-    ("warning-steps", "DTS_GATE_WARNING_STEPS"),
-    ("migration-started", "DTS_GATE_MIGRATION_STARTED"),
+/// How a variable's value is read from the facts.
+type Fact = fn(&RunFacts) -> String;
+
+/// The variables, in this order, and the fact each one carries: the step outputs' values but
+/// for the free text (`error-message`, `jobs`), and the exit code.
+const KEYS: [(&str, Fact); 13] = [
+    ("DTS_GATE_PASSED", |f| f.scalars.passed.to_string()),
+    ("DTS_GATE_RESULT", |f| f.scalars.result.to_string()),
+    ("DTS_GATE_STATUS", |f| f.scalars.status.clone()),
+    ("DTS_GATE_CHECK_FLAG", |f| f.scalars.check_flag.clone()),
+    ("DTS_GATE_PROGRESS", |f| f.scalars.progress.clone()),
+    ("DTS_GATE_ERROR_CODE", |f| f.scalars.error_code.clone()),
+    ("DTS_GATE_REQUEST_ID", |f| f.scalars.request_id.clone()),
+    ("DTS_GATE_POLLS", |f| f.scalars.polls.to_string()),
+    ("DTS_GATE_ELAPSED_SECONDS", |f| {
+        f.scalars.elapsed_seconds.to_string()
+    }),
+    ("DTS_GATE_FAILED_STEPS", |f| f.scalars.failed_steps.clone()),
+    ("DTS_GATE_WARNING_STEPS", |f| {
+        f.scalars.warning_steps.clone()
+    }),
+    ("DTS_GATE_MIGRATION_STARTED", |f| {
+        f.scalars.migration_started.to_string()
+    }),
+    ("DTS_GATE_EXIT_CODE", |f| f.exit_code.to_string()),
 ];
 
 /// 13 lines of at most this many value characters stay well under GitLab's 5 KB.
 pub const MAX_VALUE_CHARS: usize = 300;
 
 /// The dotenv text of a run.
-pub fn render(run: &RunSummary) -> String {
-    let outputs = outputs(run);
-    let mut text = String::new();
-    for (output, key) in KEYS {
-        let value = outputs
-            .iter()
-            .find(|(name, _)| *name == output)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default();
-        text.push_str(&format!("{key}={}\n", safe_value(value)));
-    }
-    text.push_str(&format!("DTS_GATE_EXIT_CODE={}\n", exit_code(run.outcome)));
-    text
+pub fn render(facts: &RunFacts) -> String {
+    KEYS.iter()
+        .map(|(key, fact)| format!("{key}={}\n", safe_value(&fact(facts))))
+        .collect()
 }
 
 /// Keeps `[A-Za-z0-9._,:/-]`, replaces anything else with `_`, and cuts at [`MAX_VALUE_CHARS`].

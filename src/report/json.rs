@@ -2,115 +2,171 @@
 //! that do not read GitHub's files. Its shape is a contract (README, "JSON report"): fields
 //! may be added under the same `schema_version`; removing or renaming one bumps it.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::render::{RunSummary, job_error, outputs, request_id};
-use crate::api::{CheckAnswer, CheckItem, CheckStep};
-use crate::outcome::{JobReport, Outcome, Start, exit_code};
+use super::facts::{JobFacts, JobJson, RunFacts};
+use crate::api::{CheckItem, CheckStep};
+use crate::outcome::Outcome;
 
 /// Bumped only when a field is removed, renamed or changes type.
 pub const SCHEMA_VERSION: u32 = 1;
 
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    tool: Tool,
+    api_version: Option<&'a str>,
+    region: Option<&'a str>,
+    verdict: &'a str,
+    passed: bool,
+    exit_code: u8,
+    elapsed_seconds: f64,
+    polls: u32,
+    migration_started: bool,
+    error_code: &'a str,
+    message: &'a str,
+    configuration_errors: Vec<ConfigurationError<'a>>,
+    jobs: Vec<Job<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct ConfigurationError<'a> {
+    variable: &'a str,
+    problem: &'a str,
+}
+
+/// A job of the report: the one job shape (as in the `jobs` output) and its check steps.
+#[derive(Serialize)]
+struct Job<'a> {
+    #[serde(flatten)]
+    job: JobJson,
+    steps: Vec<Step<'a>>,
+}
+
+#[derive(Serialize)]
+struct Step<'a> {
+    no: Option<u64>,
+    id: &'a str,
+    name: &'a str,
+    status: &'a str,
+    message: &'a str,
+    skipped: bool,
+    items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct Item<'a> {
+    name: &'a str,
+    result: &'a str,
+    description: &'a str,
+    failure_reason: &'a str,
+    solution: &'a str,
+    help_doc: &'a [String],
+    error_log: &'a [String],
+    skip_info: &'a str,
+}
+
 /// The JSON report of a run, pretty-printed, ending in a newline.
-pub fn render(run: &RunSummary) -> String {
-    let aggregate: std::collections::HashMap<&str, String> = outputs(run).into_iter().collect();
-    let configuration_errors: Vec<Value> = match run.outcome {
+pub fn render(facts: &RunFacts) -> String {
+    let run = facts.run;
+    let configuration_errors = match run.outcome {
         Outcome::InvalidConfig(errors) => errors
             .iter()
-            .map(|e| json!({"variable": e.variable, "problem": e.problem}))
+            .map(|e| ConfigurationError {
+                variable: e.variable,
+                problem: &e.problem,
+            })
             .collect(),
         Outcome::Jobs(_) | Outcome::NothingGated => Vec::new(),
     };
-    // A rejected configuration never chose an API version or a region.
-    let configured = matches!(run.outcome, Outcome::Jobs(_));
-    let report = json!({
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "dts-gate", "version": env!("CARGO_PKG_VERSION")},
-        "api_version": configured.then(|| run.api.as_str()),
-        "region": Some(run.region).filter(|r| configured && !r.is_empty()),
-        "verdict": run.outcome.result(),
-        "passed": run.outcome.passed(),
-        "exit_code": exit_code(run.outcome),
-        "elapsed_seconds": run.elapsed.as_millis() as f64 / 1000.0,
-        "polls": run.polls,
-        "migration_started": run.outcome.migration_started(),
-        "error_code": aggregate["error-code"],
-        "message": aggregate["error-message"],
-        "configuration_errors": configuration_errors,
-        "jobs": run.outcome.jobs().iter().map(|j| job(j, run)).collect::<Vec<_>>(),
-    });
-    let mut text = serde_json::to_string_pretty(&report).expect("a JSON value always serializes");
+    let configured = facts.configured();
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "dts-gate",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        api_version: configured.then(|| run.api.as_str()),
+        region: Some(run.region).filter(|r| configured && !r.is_empty()),
+        verdict: facts.scalars.result,
+        passed: facts.scalars.passed,
+        exit_code: facts.exit_code,
+        elapsed_seconds: run.elapsed.as_millis() as f64 / 1000.0,
+        polls: run.polls,
+        migration_started: facts.scalars.migration_started,
+        error_code: &facts.scalars.error_code,
+        message: &facts.scalars.error_message,
+        configuration_errors,
+        jobs: facts.jobs.iter().map(job).collect(),
+    };
+    // Through a `Value`, whose keys are sorted: the order the report has always had.
+    let value = serde_json::to_value(&report).expect("a report always serializes");
+    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value always serializes");
     text.push('\n');
     text
 }
 
-fn job(job: &JobReport, run: &RunSummary) -> Value {
-    let answer = job.outcome.last_answer();
-    let (error_code, message) = job_error(job, run.timeout);
-    json!({
-        "id": job.job_id,
-        "result": job.result(),
-        "status": answer.map(|a| a.status.as_str()),
-        "check_flag": answer.and_then(|a| a.check_flag.as_ref()).map(ToString::to_string),
-        "progress": answer.and_then(progress),
-        "error_code": error_code,
-        "message": message,
-        "request_id": request_id(job),
-        "polls": job.polls,
-        "migration": migration(&job.start),
-        "steps": answer.map(|a| a.steps.iter().map(step).collect::<Vec<_>>()).unwrap_or_default(),
-    })
+fn job<'a>(job: &JobFacts<'a>) -> Job<'a> {
+    Job {
+        job: job.json(),
+        steps: job
+            .answer
+            .map(|a| a.steps.iter().map(step).collect())
+            .unwrap_or_default(),
+    }
 }
 
-/// A whole percent, or `null` when the service gave none or something else.
-fn progress(answer: &CheckAnswer) -> Option<u32> {
-    answer.progress.as_deref()?.trim().parse().ok()
+fn step(step: &CheckStep) -> Step<'_> {
+    Step {
+        no: step.step_no,
+        id: &step.step_id,
+        name: &step.step_name,
+        status: step.status.as_str(),
+        message: &step.message,
+        skipped: step.has_skipped,
+        items: step.items.iter().map(item).collect(),
+    }
 }
 
-fn migration(start: &Start) -> Value {
-    let (requested, started, request_id, error) = match start {
-        Start::NotRequested => (false, false, None, None),
-        Start::Withheld => (true, false, None, None),
-        Start::Started { request_id } => (true, true, Some(request_id.as_str()), None),
-        Start::Refused(e) => (
-            true,
-            false,
-            e.request_id().filter(|r| !r.is_empty()),
-            Some(json!({"code": e.code(), "message": e.message()})),
-        ),
-        Start::Cancelled { signal } => (
-            true,
-            false,
-            None,
-            Some(
-                json!({"code": "Cancelled", "message": format!("cancelled by signal {signal} before the start")}),
-            ),
-        ),
-    };
-    json!({"requested": requested, "started": started, "request_id": request_id, "error": error})
+fn item(item: &CheckItem) -> Item<'_> {
+    Item {
+        name: &item.name,
+        result: item.result.as_str(),
+        description: &item.description,
+        failure_reason: &item.failure_reason,
+        solution: &item.solution,
+        help_doc: &item.help_doc,
+        error_log: &item.error_log,
+        skip_info: &item.skip_info,
+    }
 }
 
-fn step(step: &CheckStep) -> Value {
-    json!({
-        "no": step.step_no,
-        "id": step.step_id,
-        "name": step.step_name,
-        "status": step.status,
-        "message": step.message,
-        "skipped": step.has_skipped,
-        "items": step.items.iter().map(item).collect::<Vec<_>>(),
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::*;
 
-fn item(item: &CheckItem) -> Value {
-    json!({
-        "name": item.name,
-        "result": item.result,
-        "description": item.description,
-        "failure_reason": item.failure_reason,
-        "solution": item.solution,
-        "help_doc": item.help_doc,
-        "error_log": item.error_log,
-        "skip_info": item.skip_info,
-    })
+    #[test]
+    fn a_report_job_is_the_jobs_output_shape_with_steps() {
+        let outcome = not_passed_2021();
+        let run = run_of(&outcome);
+        let facts = RunFacts::of(&run);
+        let report: serde_json::Value = serde_json::from_str(&render(&facts)).unwrap();
+        let mut job = report["jobs"][0].clone();
+        let steps = job.as_object_mut().unwrap().remove("steps").unwrap();
+        assert_eq!(job, serde_json::to_value(&facts.jobs_json()[0]).unwrap());
+        assert_eq!(steps.as_array().unwrap().len(), 5);
+        assert_eq!(steps[4]["status"], "failed");
+        assert_eq!(steps[4]["skipped"], true);
+        assert_eq!(steps[1]["items"][2]["result"], "warning");
+        assert_eq!(report["error_code"], "");
+        assert_eq!(report["exit_code"], 1);
+        assert_eq!(report["elapsed_seconds"], 12.4);
+    }
 }

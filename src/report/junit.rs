@@ -15,9 +15,10 @@ use std::fmt::Write as _;
 
 use time::{OffsetDateTime, UtcOffset};
 
-use super::render::{RunSummary, item_message, job_error, job_verdict, verdict};
+use super::annotations::item_message;
+use super::facts::{JobFacts, RunFacts};
 use crate::api::{CheckAnswer, CheckStep};
-use crate::outcome::{JobOutcome, JobReport, Outcome, Start, exit_code, is_task_failure};
+use crate::outcome::{JobOutcome, Outcome, Start};
 
 /// Where and when the run happened: not part of the run itself, so passed in.
 #[derive(Debug, Clone)]
@@ -51,8 +52,9 @@ struct Problem {
 }
 
 /// The JUnit XML of a run.
-pub fn render(run: &RunSummary, context: &Context) -> String {
-    let cases = unique(cases(run));
+pub fn render(facts: &RunFacts, context: &Context) -> String {
+    let run = facts.run;
+    let cases = unique(cases(facts));
     let count = |f: &dyn Fn(&Case) -> bool| cases.iter().filter(|c| f(c)).count();
     let failures = count(&|c| matches!(&c.problem, Some(p) if p.kind == Kind::Failure));
     let errors = count(&|c| matches!(&c.problem, Some(p) if p.kind == Kind::Error));
@@ -76,7 +78,7 @@ pub fn render(run: &RunSummary, context: &Context) -> String {
         attribute(&one_line(context.hostname, "localhost"))
     );
     xml.push_str("    <properties>\n");
-    for (name, value) in properties(run) {
+    for (name, value) in properties(facts) {
         let _ = writeln!(
             xml,
             "      <property name=\"{name}\" value=\"{}\"/>",
@@ -90,51 +92,47 @@ pub fn render(run: &RunSummary, context: &Context) -> String {
     let _ = writeln!(
         xml,
         "    <system-out>{}</system-out>\n    <system-err></system-err>\n  </testsuite>\n</testsuites>",
-        text(&system_out(run))
+        text(&system_out(facts))
     );
     xml
 }
 
-fn properties(run: &RunSummary) -> Vec<(&'static str, String)> {
+fn properties(facts: &RunFacts) -> Vec<(&'static str, String)> {
+    let run = facts.run;
     let mut props = vec![("dts-gate.version", env!("CARGO_PKG_VERSION").to_string())];
-    if let Outcome::Jobs(_) = run.outcome {
+    if facts.configured() {
         props.push(("dts-gate.api-version", run.api.as_str().to_string()));
         props.push(("dts-gate.region", run.region.to_string()));
     }
-    props.push(("dts-gate.result", run.outcome.result().to_string()));
-    props.push(("dts-gate.exit-code", exit_code(run.outcome).to_string()));
+    props.push(("dts-gate.result", facts.scalars.result.to_string()));
+    props.push(("dts-gate.exit-code", facts.exit_code.to_string()));
     props.push(("dts-gate.polls", run.polls.to_string()));
     props
 }
 
 /// The verdict and the warnings, which have no place of their own in JUnit.
-fn system_out(run: &RunSummary) -> String {
+fn system_out(facts: &RunFacts) -> String {
     let mut out = format!(
         "dts-gate {}: {} (exit code {})\n",
         env!("CARGO_PKG_VERSION"),
-        run.outcome.result(),
-        exit_code(run.outcome)
+        facts.scalars.result,
+        facts.exit_code
     );
-    if let Some((title, message)) = verdict(run) {
-        let _ = writeln!(out, "{title}: {message}");
+    if let Some(verdict) = &facts.verdict {
+        let _ = writeln!(out, "{}: {}", verdict.title, verdict.message);
     }
-    for job in run.outcome.jobs() {
-        let Some(answer) = job.outcome.last_answer() else {
+    for job in &facts.jobs {
+        let Some(answer) = job.answer else {
             continue;
         };
-        for step in answer.steps.iter().filter(|s| s.is_warning()) {
-            let _ = writeln!(out, "warning: {} / {}", job.job_id, step.label());
+        for step in answer.warning_steps() {
+            let _ = writeln!(out, "warning: {} / {}", job.id(), step.label());
         }
-        for (step, item) in answer
-            .steps
-            .iter()
-            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
-            .filter(|(_, i)| i.result == "warning")
-        {
+        for (step, item) in answer.items().filter(|(_, i)| i.is_warning()) {
             let _ = writeln!(
                 out,
                 "warning: {} / {} › {}: {}",
-                job.job_id,
+                job.id(),
                 step.label(),
                 item.name,
                 item_message(item)
@@ -144,8 +142,8 @@ fn system_out(run: &RunSummary) -> String {
     out
 }
 
-fn cases(run: &RunSummary) -> Vec<Case> {
-    let errors = match run.outcome {
+fn cases(facts: &RunFacts) -> Vec<Case> {
+    let errors = match facts.run.outcome {
         Outcome::InvalidConfig(errors) => errors,
         Outcome::NothingGated => return Vec::new(),
         Outcome::Jobs(jobs) if jobs.is_empty() => {
@@ -162,7 +160,13 @@ fn cases(run: &RunSummary) -> Vec<Case> {
                 skipped: None,
             }];
         }
-        Outcome::Jobs(jobs) => return jobs.iter().flat_map(|j| job_cases(j, run)).collect(),
+        Outcome::Jobs(_) => {
+            return facts
+                .jobs
+                .iter()
+                .flat_map(|j| job_cases(j, facts))
+                .collect();
+        }
     };
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     vec![Case {
@@ -182,16 +186,16 @@ fn cases(run: &RunSummary) -> Vec<Case> {
     }]
 }
 
-fn job_cases(job: &JobReport, run: &RunSummary) -> Vec<Case> {
-    let classname = format!("dts-gate.{}", job.job_id);
-    let (code, _) = job_error(job, run.timeout);
-    let problem = job_verdict(job, run).map(|(title, message)| {
-        let (kind, kind_name) = match (&job.start, &job.outcome) {
+fn job_cases(job: &JobFacts, facts: &RunFacts) -> Vec<Case> {
+    let classname = format!("dts-gate.{}", job.id());
+    let code = &job.error_code;
+    let problem = job.verdict.clone().map(|verdict| {
+        let (kind, kind_name) = match (&job.job.start, &job.job.outcome) {
             (Start::Cancelled { .. }, _) | (_, JobOutcome::Cancelled { .. }) => {
                 (Kind::Error, "Cancelled".to_string())
             }
             (Start::Refused(_), _) => (Kind::Error, format!("StartMigrateJob.{code}")),
-            (_, JobOutcome::NotPassed(a)) if is_task_failure(a) => {
+            (_, JobOutcome::NotPassed(a)) if a.is_task_failure() => {
                 (Kind::Failure, "CheckTaskFailed".to_string())
             }
             (_, JobOutcome::NotPassed(_)) => (Kind::Failure, "CheckNotPassed".to_string()),
@@ -206,23 +210,23 @@ fn job_cases(job: &JobReport, run: &RunSummary) -> Vec<Case> {
             } else {
                 kind_name
             },
-            message: title,
-            text: message,
+            message: verdict.title,
+            text: verdict.message,
         }
     });
     let mut cases = vec![Case {
         classname: classname.clone(),
-        name: format!("check {}", job.job_id),
-        time: run.elapsed.as_secs_f64(),
+        name: format!("check {}", job.id()),
+        time: facts.run.elapsed.as_secs_f64(),
         problem,
         skipped: None,
     }];
-    if let Some(answer) = job.outcome.last_answer() {
+    if let Some(answer) = job.answer {
         cases.extend(
             answer
                 .steps
                 .iter()
-                .map(|s| step_case(&classname, &job.job_id, s, answer)),
+                .map(|s| step_case(&classname, job.id(), s, answer)),
         );
     }
     cases
@@ -240,7 +244,7 @@ fn step_case(classname: &str, job: &str, step: &CheckStep, answer: &CheckAnswer)
         let failed: Vec<String> = step
             .items
             .iter()
-            .filter(|i| i.result == "failed")
+            .filter(|i| i.is_failed())
             .map(|i| format!("{}:\n{}", i.name, item_message(i)))
             .collect();
         let text = if failed.is_empty() {
@@ -259,10 +263,10 @@ fn step_case(classname: &str, job: &str, step: &CheckStep, answer: &CheckAnswer)
             message,
             text,
         });
-    } else if step.is_warning() && step.status == "failed" {
+    } else if step.is_skipped_failure() {
         case.skipped = Some("failed, but skipped by the user (SkipCheckItem)".into());
-    } else if !step.is_finished() || step.status == "blocked" {
-        let why = if answer.status == "running" || answer.status == "notStarted" {
+    } else if step.did_not_run() {
+        let why = if answer.is_underway() {
             "the check had not reached it"
         } else {
             "not run"

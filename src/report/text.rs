@@ -106,21 +106,6 @@ pub fn fresh_delimiter(value: &str, mut random: impl FnMut() -> u128) -> String 
     }
 }
 
-/// A random 128-bit number from the operating system, for delimiters and jitter.
-pub fn os_random() -> u128 {
-    let mut bytes = [0u8; 16];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        // Uniqueness, not secrecy, is what matters here, and every delimiter is checked
-        // against the value anyway; the clock is a sufficient fallback.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        return nanos ^ (u128::from(std::process::id()) << 64);
-    }
-    u128::from_le_bytes(bytes)
-}
-
 /// A help link from the service as a Markdown link, when it is a plain http(s) URL; anything
 /// else is shown as inert text.
 pub fn markdown_link(url: &str) -> String {

@@ -1,0 +1,331 @@
+//! Annotations: one [`Notice`] per failed check item (or per failed step, or the verdict), one
+//! per warning; on GitHub a workflow command, capped at GitHub's 10 per kind, elsewhere an
+//! `error: ...`/`warning: ...` line on stderr. Untrusted text stays raw in a `Notice`; [`line`]
+//! escapes it for its medium.
+
+use std::fmt::Write as _;
+
+use super::facts::{JobFacts, RunFacts};
+use super::log::Line;
+use super::text::{sanitize, truncate, workflow_command};
+use crate::api::{CheckItem, CheckStep};
+use crate::outcome::{JobOutcome, Outcome};
+
+/// GitHub shows at most this many annotations of one kind per step.
+pub const MAX_ANNOTATIONS_PER_KIND: usize = 10;
+/// The runner truncates annotations at 4096 characters; stay under it and say so.
+const MAX_ANNOTATION_CHARS: usize = 4000;
+/// Error-log lines quoted in an annotation; the summary has them all.
+const LOG_LINES_IN_ANNOTATION: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// An annotation-to-be: on GitHub a workflow command, elsewhere a line on stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub level: Level,
+    pub title: String,
+    pub message: String,
+}
+
+impl Notice {
+    pub fn error(title: String, message: String) -> Notice {
+        Notice {
+            level: Level::Error,
+            title,
+            message,
+        }
+    }
+
+    pub fn warning(title: String, message: String) -> Notice {
+        Notice {
+            level: Level::Warning,
+            title,
+            message,
+        }
+    }
+}
+
+/// One notice as the writer writes it: a workflow command on stdout on GitHub, else a plain
+/// line on stderr.
+pub fn line(notice: &Notice, on_github: bool) -> Line {
+    let (command, prefix) = match notice.level {
+        Level::Error => ("error", "error"),
+        Level::Warning => ("warning", "warning"),
+    };
+    if on_github {
+        Line::out(workflow_command(
+            command,
+            &[("title", &notice.title)],
+            &truncate(&notice.message, MAX_ANNOTATION_CHARS),
+        ))
+    } else {
+        Line::err(format!(
+            "{prefix}: {}: {}",
+            sanitize(&notice.title),
+            sanitize(&notice.message)
+        ))
+    }
+}
+
+/// The lines of the final notices: GitHub drops annotations past 10 per kind, so there they
+/// are capped; elsewhere every notice is a line.
+pub fn lines(notices: Vec<Notice>, on_github: bool) -> Vec<Line> {
+    let shown = if on_github {
+        cap_annotations(notices)
+    } else {
+        notices
+    };
+    shown.iter().map(|n| line(n, on_github)).collect()
+}
+
+/// Every notice of the final report, before GitHub's per-kind cap.
+pub fn notices(facts: &RunFacts) -> Vec<Notice> {
+    let mut out = Vec::new();
+    if let Outcome::InvalidConfig(errors) = facts.run.outcome {
+        for e in errors {
+            out.push(Notice::error(
+                "Invalid configuration".to_string(),
+                e.to_string(),
+            ));
+        }
+        return out;
+    }
+    for job in &facts.jobs {
+        job_notices(job, &mut out);
+    }
+    out
+}
+
+fn job_notices(job: &JobFacts, out: &mut Vec<Notice>) {
+    let id = job.id();
+    match &job.job.outcome {
+        // Failed steps speak for themselves, one annotation each; the verdict goes to the log.
+        JobOutcome::NotPassed(a) if !a.is_task_failure() && a.failed_steps().next().is_some() => {
+            for step in a.failed_steps() {
+                step_notices(id, step, Level::Error, CheckItem::is_failed, out);
+            }
+        }
+        _ => {
+            if let Some(v) = &job.verdict {
+                out.push(Notice::error(v.title.clone(), v.message.clone()));
+            }
+        }
+    }
+    if let Some(a) = job.answer.filter(|a| a.has_step_details()) {
+        for step in a.warning_steps() {
+            step_notices(
+                id,
+                step,
+                Level::Warning,
+                CheckItem::is_failed_or_warning,
+                out,
+            );
+        }
+        for step in a.steps.iter().filter(|s| s.is_failed() || s.is_passed()) {
+            // Warning items inside steps that are otherwise failed or passed.
+            for item in step.items.iter().filter(|i| i.is_warning()) {
+                out.push(Notice::warning(
+                    format!("{id}: {} › {}", step.label(), item.name),
+                    item_message(item),
+                ));
+            }
+        }
+    }
+}
+
+/// The notices of a step: one per `annotated` item, or one for the step when it has none.
+fn step_notices(
+    job: &str,
+    step: &CheckStep,
+    level: Level,
+    annotated: fn(&CheckItem) -> bool,
+    out: &mut Vec<Notice>,
+) {
+    let mut any = false;
+    for item in step.items.iter().filter(|i| annotated(i)) {
+        any = true;
+        out.push(Notice {
+            level,
+            title: format!("{job}: {} › {}", step.label(), item.name),
+            message: item_message(item),
+        });
+    }
+    if !any {
+        let message = if step.message.is_empty() {
+            format!("step status {}", step.status)
+        } else {
+            step.message.clone()
+        };
+        out.push(Notice {
+            level,
+            title: format!("{job}: {}", step.label()),
+            message,
+        });
+    }
+}
+
+/// The annotation text of one check item: reason, solution, help links, first log lines.
+pub fn item_message(item: &CheckItem) -> String {
+    let mut parts = Vec::new();
+    let reason = if item.failure_reason.is_empty() {
+        &item.description
+    } else {
+        &item.failure_reason
+    };
+    if !reason.is_empty() {
+        parts.push(reason.clone());
+    }
+    if !item.solution.is_empty() {
+        parts.push(format!("Solution: {}", item.solution));
+    }
+    if !item.help_doc.is_empty() {
+        parts.push(format!("Help: {}", item.help_doc.join(" ")));
+    }
+    if !item.error_log.is_empty() {
+        let mut log =
+            item.error_log[..item.error_log.len().min(LOG_LINES_IN_ANNOTATION)].join("\n");
+        if item.error_log.len() > LOG_LINES_IN_ANNOTATION {
+            let _ = write!(
+                log,
+                "\n… {} more lines in the job summary",
+                item.error_log.len() - LOG_LINES_IN_ANNOTATION
+            );
+        }
+        parts.push(format!("Log:\n{log}"));
+    }
+    if parts.is_empty() {
+        parts.push(format!("check result: {}", item.result));
+    }
+    parts.join("\n")
+}
+
+/// GitHub keeps 10 annotations of a kind per step: past that, nine and a tenth that counts the
+/// rest and points to the summary.
+pub fn cap_annotations(notices: Vec<Notice>) -> Vec<Notice> {
+    let mut out = Vec::new();
+    for level in [Level::Error, Level::Warning] {
+        let of_level: Vec<Notice> = notices
+            .iter()
+            .filter(|n| n.level == level)
+            .cloned()
+            .collect();
+        if of_level.len() <= MAX_ANNOTATIONS_PER_KIND {
+            out.extend(of_level);
+            continue;
+        }
+        let more = of_level.len() - (MAX_ANNOTATIONS_PER_KIND - 1);
+        out.extend(of_level.into_iter().take(MAX_ANNOTATIONS_PER_KIND - 1));
+        let (kind, title) = match level {
+            Level::Error => ("failed check items", "More failed check items"),
+            Level::Warning => ("warnings", "More warnings"),
+        };
+        out.push(Notice {
+            level,
+            title: title.to_string(),
+            message: format!(
+                "{more} more {kind} are not annotated here (GitHub shows 10 per step); the job summary lists them all."
+            ),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::*;
+    use crate::report::log::Stream;
+    use crate::runner::{WorkflowCommand, commands_in};
+
+    /// What the notices of `outcome` put on stdout and stderr.
+    fn written(outcome: &Outcome, on_github: bool) -> (String, String) {
+        let run = run_of(outcome);
+        let lines = lines(notices(&RunFacts::of(&run)), on_github);
+        (text_on(Stream::Out, &lines), text_on(Stream::Err, &lines))
+    }
+
+    fn named<'a>(commands: &'a [WorkflowCommand], name: &str) -> Vec<&'a WorkflowCommand> {
+        commands.iter().filter(|c| c.name == name).collect()
+    }
+
+    #[test]
+    fn a_not_passed_2021_check_annotates_each_failed_and_warning_item() {
+        let outcome = not_passed_2021();
+        let (stdout, stderr) = written(&outcome, true);
+        assert!(stderr.is_empty());
+        let commands = commands_in(&stdout);
+        let errors = named(&commands, "error");
+        let warnings = named(&commands, "warning");
+        assert_eq!(errors.len(), 3, "{stdout}");
+        assert_eq!(
+            errors[0].properties,
+            [(
+                "title".to_string(),
+                "dts-1kl0iy0v: SrcPrivilegeCheck name (SrcPrivilegeCheck) › REPLICATION CLIENT"
+                    .to_string()
+            )]
+        );
+        let data = &errors[0].data;
+        assert!(data.starts_with("REPLICATION CLIENT is wrong\nSolution: fix REPLICATION CLIENT\nHelp: https://cloud.tencent.com/document/product/571/58700\nLog:\nlog line 1\n"), "{data}");
+        assert!(
+            data.contains("log line 5\n… 2 more lines in the job summary")
+                && !data.contains("log line 6")
+        );
+        assert_eq!(
+            errors[2].properties[0].1,
+            "dts-1kl0iy0v: DstEmptyCheck name (DstEmptyCheck)"
+        );
+        assert_eq!(warnings.len(), 3, "{stdout}");
+    }
+
+    #[test]
+    fn more_than_ten_failed_items_annotate_nine_and_a_count() {
+        let outcome = fourteen_failed_items();
+        let (stdout, _) = written(&outcome, true);
+        let commands = commands_in(&stdout);
+        let errors = named(&commands, "error");
+        assert_eq!(errors.len(), 10);
+        assert!(errors[8].properties[0].1.ends_with("item8"));
+        assert_eq!(errors[9].properties[0].1, "More failed check items");
+        assert!(errors[9].data.starts_with("5 more failed check items"));
+        assert!(errors[9].data.contains("job summary"));
+        // Outside GitHub nothing is capped.
+        let (_, stderr) = written(&outcome, false);
+        assert_eq!(stderr.lines().filter(|l| l.contains(" › item")).count(), 14);
+    }
+
+    #[test]
+    fn a_failed_check_task_is_reported_as_such() {
+        let outcome = task_failed_2021();
+        let (stdout, _) = written(&outcome, true);
+        let errors = commands_in(&stdout);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].properties[0].1,
+            "DTS check task failed: dts-1kl0iy0v"
+        );
+        assert!(errors[0].data.contains("failed to run") && errors[0].data.contains("req-21"));
+    }
+
+    #[test]
+    fn a_passing_2021_check_with_warnings_warns_without_errors() {
+        let outcome = passed_2021_with_a_warning();
+        let (stdout, _) = written(&outcome, true);
+        let commands = commands_in(&stdout);
+        assert_eq!(commands.len(), 1);
+        assert_eq!(commands[0].name, "warning");
+    }
+
+    #[test]
+    fn outside_github_a_notice_is_one_inert_line() {
+        let line = line(&Notice::error(HOSTILE.into(), HOSTILE.into()), false);
+        assert_eq!(line.stream, Stream::Err);
+        assert!(line.text.starts_with("error: table missing\\n"));
+        assert!(commands_in(&line.text).is_empty() && !line.text.contains('\n'));
+    }
+}

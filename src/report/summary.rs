@@ -1,0 +1,356 @@
+//! The job summary (`GITHUB_STEP_SUMMARY`): Markdown, verdict first, then each job's key table
+//! and, for 2021-12-06 answers, its steps and every failed and warning item. Service text is
+//! made inert with [`markdown_text`]; the whole stays below GitHub's 1 MiB.
+
+use std::fmt::Write as _;
+
+use super::facts::{JobFacts, RunFacts, flag_text, progress_text};
+use super::text::{markdown_link, markdown_text};
+use crate::api::{CheckAnswer, CheckItem, CheckStep, StepStatus};
+use crate::outcome::{JobOutcome, Outcome, Severity, Start};
+
+/// The summary must stay below GitHub's 1 MiB per step, whatever the service returns.
+pub const MAX_SUMMARY_BYTES: usize = 900 * 1024;
+
+/// The job summary, verdict first.
+pub fn summary_markdown(facts: &RunFacts) -> String {
+    let run = facts.run;
+    let mut md = String::new();
+    let jobs = facts.jobs.as_slice();
+    let subject = match jobs {
+        [one] => markdown_text(one.id()),
+        many => format!("{} jobs", many.len()),
+    };
+    let heading = match (run.outcome, jobs) {
+        (Outcome::InvalidConfig(_), _) => "⚠️ dts-gate: invalid configuration".to_string(),
+        (_, [one]) => job_heading(one, &subject),
+        _ => match run.outcome.severity() {
+            Severity::Passed => format!("✅ DTS checks passed: {subject}"),
+            Severity::NotPassed => format!("❌ DTS checks did not pass: {subject}"),
+            Severity::TimedOut => format!("⏱️ DTS checks timed out: {subject}"),
+            Severity::Error => format!("⚠️ DTS checks could not all be read: {subject}"),
+            Severity::Cancelled => format!("🛑 dts-gate cancelled: {subject}"),
+        },
+    };
+    let _ = writeln!(md, "### {heading}\n");
+
+    if let Outcome::InvalidConfig(errors) = run.outcome {
+        md.push_str("Nothing was sent to the service. Fix these variables:\n\n");
+        for e in errors {
+            let _ = writeln!(md, "- {}", markdown_text(&e.to_string()));
+        }
+        return md;
+    }
+    if let Some(verdict) = &facts.verdict {
+        let _ = writeln!(md, "> {}\n", markdown_text(&verdict.message));
+    }
+    if let [one] = jobs {
+        job_markdown(one, facts, &mut md);
+    } else {
+        md.push_str("| Job | Result | Status | Check flag | Progress | Message | Migration |\n|---|---|---|---|---|---|---|\n");
+        for job in jobs {
+            let a = job.answer;
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                markdown_text(job.id()),
+                job.job.result(),
+                markdown_text(&a.map(|a| a.status.clone()).unwrap_or_default()),
+                markdown_text(
+                    &a.map(|a| flag_text(a.check_flag.as_ref()))
+                        .unwrap_or_default()
+                ),
+                markdown_text(&a.map(progress_text).unwrap_or_default()),
+                markdown_text(&job.message),
+                start_text(&job.job.start),
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nRegion {}, API {}, {} requests, {}s.",
+            markdown_text(run.region),
+            run.api.as_str(),
+            run.polls,
+            run.elapsed.as_secs()
+        );
+        for job in jobs {
+            let _ = writeln!(
+                md,
+                "\n#### {}\n",
+                job_heading(job, &markdown_text(job.id()))
+            );
+            if let Some(verdict) = &job.verdict {
+                let _ = writeln!(md, "> {}\n", markdown_text(&verdict.message));
+            }
+            job_markdown(job, facts, &mut md);
+        }
+    }
+    cap_summary(md)
+}
+
+fn job_heading(job: &JobFacts, subject: &str) -> String {
+    match job.job.start {
+        Start::Refused(_) => {
+            return format!("⚠️ DTS check passed, migration not started: {subject}");
+        }
+        Start::Cancelled { .. } => return format!("🛑 dts-gate cancelled: {subject}"),
+        _ => {}
+    }
+    match &job.job.outcome {
+        JobOutcome::Passed(_) => format!("✅ DTS check passed: {subject}"),
+        JobOutcome::NotPassed(a) if a.is_task_failure() => {
+            format!("❌ DTS check task failed: {subject}")
+        }
+        JobOutcome::NotPassed(_) => format!("❌ DTS check did not pass: {subject}"),
+        JobOutcome::TimedOut { .. } => format!("⏱️ DTS check timed out: {subject}"),
+        JobOutcome::Failed { .. } => format!("⚠️ DTS check could not be read: {subject}"),
+        JobOutcome::Cancelled { .. } => format!("🛑 dts-gate cancelled: {subject}"),
+    }
+}
+
+fn start_text(start: &Start) -> String {
+    match start {
+        Start::NotRequested => "not requested".to_string(),
+        Start::Withheld => "not started".to_string(),
+        Start::Started { request_id } => format!("started \\({}\\)", markdown_text(request_id)),
+        Start::Refused(error) => format!("failed: {}", markdown_text(&error.code())),
+        Start::Cancelled { .. } => "not started \\(cancelled\\)".to_string(),
+    }
+}
+
+/// One job's key table and, for 2021 answers, its steps.
+fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
+    let run = facts.run;
+    let mut rows: Vec<(&str, String)> = vec![
+        ("Job", markdown_text(job.id())),
+        ("Region", markdown_text(run.region)),
+        ("API version", run.api.as_str().to_string()),
+    ];
+    if let Some(a) = job.answer {
+        rows.push(("Status", markdown_text(&a.status)));
+        rows.push((
+            "Check flag",
+            markdown_text(&flag_text(a.check_flag.as_ref())),
+        ));
+        rows.push(("Progress", markdown_text(&progress_text(a))));
+        if let Some(code) = a.error_code {
+            rows.push(("Error code", code.to_string()));
+        }
+        rows.push(("Message", markdown_text(&a.error_message)));
+    }
+    if let JobOutcome::Failed { error, .. } = &job.job.outcome {
+        rows.push(("API error", markdown_text(&error.to_string())));
+        if let Some(hint) = error.hint(run.api) {
+            rows.push(("What to do", markdown_text(&hint)));
+        }
+    }
+    if job.job.start != Start::NotRequested {
+        rows.push(("Migration", start_text(&job.job.start)));
+    }
+    rows.push(("Request id", markdown_text(&job.request_id)));
+    if facts.jobs.len() == 1 {
+        rows.push(("Elapsed", format!("{}s", run.elapsed.as_secs())));
+        rows.push(("Polls", run.polls.to_string()));
+    } else {
+        rows.push(("Polls", job.job.polls.to_string()));
+    }
+    md.push_str("| | |\n|---|---|\n");
+    for (k, v) in rows {
+        let _ = writeln!(md, "| {k} | {v} |");
+    }
+    if let Some(a) = job.answer.filter(|a| !a.steps.is_empty()) {
+        steps_markdown(a, md);
+    }
+}
+
+fn status_icon(step: &CheckStep) -> &'static str {
+    if step.is_warning() {
+        return "⚠️";
+    }
+    match step.status {
+        StepStatus::Pass => "✅",
+        StepStatus::Failed => "❌",
+        StepStatus::Warning => "⚠️",
+        StepStatus::Blocked => "⛔",
+        _ => "⏳",
+    }
+}
+
+fn steps_markdown(answer: &CheckAnswer, md: &mut String) {
+    md.push_str("\n#### Check steps\n\n| # | Step | Status | Message |\n|---|---|---|---|\n");
+    for (i, step) in answer.steps.iter().enumerate() {
+        let skipped = if step.has_skipped { " (skipped)" } else { "" };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} {}{skipped} | {} |",
+            step.step_no.map_or(i as u64, |n| n),
+            markdown_text(&step.label()),
+            status_icon(step),
+            markdown_text(step.status.as_str()),
+            markdown_text(&step.message),
+        );
+    }
+    type Wanted = fn(&CheckItem) -> bool;
+    let kinds: [(&str, Wanted); 2] = [
+        ("Failed check items", CheckItem::is_failed),
+        ("Warnings", CheckItem::is_warning),
+    ];
+    for (heading, wanted) in kinds {
+        let entries: Vec<(&CheckStep, &CheckItem)> =
+            answer.items().filter(|(_, i)| wanted(i)).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        let _ = writeln!(md, "\n#### {heading}\n");
+        for (step, item) in entries {
+            item_markdown(step, item, md);
+        }
+    }
+}
+
+fn item_markdown(step: &CheckStep, item: &CheckItem, md: &mut String) {
+    let _ = writeln!(
+        md,
+        "**{} › {}**{}\n",
+        markdown_text(&step.label()),
+        markdown_text(&item.name),
+        if step.has_skipped { " (skipped)" } else { "" }
+    );
+    for (label, text) in [
+        ("Reason", &item.failure_reason),
+        ("Description", &item.description),
+        ("Solution", &item.solution),
+        ("Skip", &item.skip_info),
+    ] {
+        if !text.is_empty() {
+            let _ = writeln!(md, "- {label}: {}", markdown_text(text));
+        }
+    }
+    if !item.help_doc.is_empty() {
+        let links: Vec<String> = item.help_doc.iter().map(|u| markdown_link(u)).collect();
+        let _ = writeln!(md, "- Help: {}", links.join(", "));
+    }
+    if !item.error_log.is_empty() {
+        let lines: Vec<String> = item.error_log.iter().map(|l| markdown_text(l)).collect();
+        let _ = writeln!(md, "- Log:<br>{}", lines.join("<br>"));
+    }
+    md.push('\n');
+}
+
+/// Cuts a summary that would pass GitHub's limit at a line boundary, and says so.
+fn cap_summary(md: String) -> String {
+    if md.len() <= MAX_SUMMARY_BYTES {
+        return md;
+    }
+    let mut cut = MAX_SUMMARY_BYTES;
+    while !md.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = md[..cut].rfind('\n').map_or(cut, |i| i + 1);
+    format!(
+        "{}\n_The summary was cut here to stay within GitHub's 1 MiB limit; the step outputs and the log have the rest._\n",
+        &md[..cut]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::JobOutcome;
+    use crate::report::fixtures::*;
+
+    fn summary_of(outcome: &Outcome) -> String {
+        summary_markdown(&RunFacts::of(&run_of(outcome)))
+    }
+
+    #[test]
+    fn summary_puts_the_verdict_first_and_escapes_service_text() {
+        let outcome = single(JobOutcome::NotPassed(answer(
+            "finished",
+            Some(0),
+            "<b>x</b> | [y](z)",
+        )));
+        let md = summary_of(&outcome);
+        assert!(md.starts_with("### ❌ DTS check did not pass: dts-1kl0iy0v\n"));
+        assert!(md.contains("| Check flag | 0 \\(not passed\\) |"));
+        assert!(md.contains("&lt;b&gt;x&lt;/b&gt; \\| \\[y\\]\\(z\\)"));
+        assert!(!md.contains("<b>"));
+        for row in [
+            "| Job |",
+            "| Region |",
+            "| Status |",
+            "| Progress |",
+            "| Request id |",
+            "| Elapsed | 12s |",
+            "| Polls | 3 |",
+            "| API version | 2018-03-30 |",
+        ] {
+            assert!(md.contains(row), "{row} missing from\n{md}");
+        }
+    }
+
+    #[test]
+    fn summary_stays_small_whatever_the_service_says() {
+        let huge = "x".repeat(1_000_000);
+        let outcome = single(JobOutcome::NotPassed(answer("finished", Some(0), &huge)));
+        let md = summary_of(&outcome);
+        assert!(md.len() < 100 * 1024, "{}", md.len());
+        // Thousands of steps with long items still fit under GitHub's 1 MiB.
+        let steps = (0..3000)
+            .map(|i| {
+                step(
+                    &format!("Step{i}"),
+                    "failed",
+                    vec![item(&"y".repeat(2000), "failed")],
+                )
+            })
+            .collect();
+        let outcome = single(JobOutcome::NotPassed(answer_2021(
+            "success",
+            "checkNotPass",
+            steps,
+        )));
+        let md = summary_of(&outcome);
+        assert!(md.len() <= MAX_SUMMARY_BYTES + 200, "{}", md.len());
+        assert!(md.ends_with("the step outputs and the log have the rest._\n"));
+    }
+
+    #[test]
+    fn a_not_passed_2021_check_lists_steps_failed_items_and_warnings() {
+        let outcome = not_passed_2021();
+        let summary = summary_of(&outcome);
+        assert!(summary.contains("#### Check steps"));
+        assert!(
+            summary.contains("| 1 | SrcPrivilegeCheck name \\(SrcPrivilegeCheck\\) | ❌ failed |")
+        );
+        assert!(summary.contains("⚠️ failed (skipped)"));
+        assert!(summary.contains("#### Failed check items"));
+        assert!(summary.contains("#### Warnings"));
+        assert!(summary.contains("- Help: [https://cloud.tencent.com/document/product/571/58700](https://cloud.tencent.com/document/product/571/58700)"));
+        assert!(summary.contains("log line 7"));
+    }
+
+    #[test]
+    fn the_summary_lists_every_item_past_the_annotation_cap() {
+        let outcome = fourteen_failed_items();
+        let summary = summary_of(&outcome);
+        for i in 0..14 {
+            assert!(
+                summary.contains(&format!("› item{i}**")),
+                "item{i} missing from summary"
+            );
+        }
+    }
+
+    #[test]
+    fn headings_follow_the_outcome() {
+        let task_failed = task_failed_2021();
+        assert!(summary_of(&task_failed).starts_with("### ❌ DTS check task failed"));
+        let passed = single(JobOutcome::Passed(answer_2021(
+            "success",
+            "checkPass",
+            vec![step("SrcPrivilegeCheck", "warning", vec![])],
+        )));
+        assert!(summary_of(&passed).starts_with("### ✅"));
+    }
+}

@@ -1,0 +1,185 @@
+//! The verdict prose: the one-paragraph reason a job (or the run) did not pass. Raw text; each
+//! medium escapes it its own way. Computed once, in [`super::facts`].
+
+use std::fmt::Write as _;
+
+use super::facts::{JobFacts, RunSummary, flag_text, progress_text, signal_name};
+use crate::api::{ApiError, ApiVersion, CheckStep};
+use crate::duration;
+use crate::outcome::{JobOutcome, JobReport, Severity, Start};
+
+/// A title and a paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub title: String,
+    pub message: String,
+}
+
+impl Verdict {
+    fn new(title: String, message: String) -> Verdict {
+        Verdict { title, message }
+    }
+}
+
+const DO_NOT_START: &str =
+    "Do not start the migration: fix this, run CreateMigrateCheckJob again, then re-run the gate.";
+
+/// The reason a job did not pass; `None` when it passed.
+pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
+    let id = &job.job_id;
+    if let Start::Refused(error) = &job.start {
+        let unsure = if matches!(error, ApiError::Service { .. }) {
+            ""
+        } else {
+            " The request did not complete, so the migration may or may not have started: look at the job in the DTS console before trying again."
+        };
+        return Some(Verdict::new(
+            format!("StartMigrateJob failed: {id}"),
+            format!(
+                "the check passed but starting the migration failed: {}.{unsure}",
+                api_error_message(error, run.api)
+            ),
+        ));
+    }
+    if let Some(signal) = job.cancelled_by() {
+        return Some(Verdict::new(
+            format!("dts-gate cancelled: {id}"),
+            format!(
+                "the runner stopped the gate ({}) {}; nothing is known about this check's result, and no migration was started by the gate after the signal.",
+                signal_name(signal),
+                match job.start {
+                    Start::Cancelled { .. } => "before the migration was started",
+                    _ => "while it was waiting for the check",
+                }
+            ),
+        ));
+    }
+    let (title, message) = match &job.outcome {
+        JobOutcome::Passed(_) => return None,
+        JobOutcome::Cancelled { .. } => unreachable!("handled above"),
+        JobOutcome::NotPassed(a) if a.is_task_failure() => (
+            format!("DTS check task failed: {id}"),
+            format!(
+                "the check task itself failed to run (Status failed{}); this is not a verdict on the job. Run CreateMigrateCheckJob again; if it keeps failing, contact Tencent Cloud support with RequestId {}.",
+                if a.error_message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", a.error_message)
+                },
+                a.request_id
+            ),
+        ),
+        JobOutcome::NotPassed(a) => {
+            let failed: Vec<String> = a.failed_steps().map(CheckStep::label).collect();
+            let reason = if !failed.is_empty() {
+                format!(
+                    "{} of {} check steps failed: {}",
+                    failed.len(),
+                    a.steps.len(),
+                    failed.join(", ")
+                )
+            } else if a.error_message.is_empty() {
+                "the service gave no message".to_string()
+            } else {
+                a.error_message.clone()
+            };
+            (
+                format!("DTS check not passed: {id}"),
+                format!(
+                    "CheckFlag {}{}: {reason}. {DO_NOT_START}",
+                    flag_text(a.check_flag.as_ref()),
+                    a.error_code
+                        .map(|c| format!(", ErrorCode {c}"))
+                        .unwrap_or_default(),
+                ),
+            )
+        }
+        JobOutcome::TimedOut { last, last_error } => (
+            format!("DTS check timed out: {id}"),
+            format!(
+                "the check was still {} ({}) when the timeout ({}) passed after {} polls{}; raise DTS_TIMEOUT or look at the job in the DTS console.",
+                last.status,
+                progress_text(last),
+                duration::format(run.timeout),
+                job.polls,
+                last_error
+                    .as_ref()
+                    .map(|e| format!("; the last request failed: {e}"))
+                    .unwrap_or_default(),
+            ),
+        ),
+        JobOutcome::Failed { error, .. } => (
+            format!("DTS API error: {id}"),
+            api_error_message(error, run.api),
+        ),
+    };
+    Some(Verdict::new(title, message))
+}
+
+/// The reason the run did not pass: the job's own verdict for one job, a tally for several.
+pub fn run_verdict(run: &RunSummary, jobs: &[JobFacts]) -> Option<Verdict> {
+    match jobs {
+        [] => None,
+        [one] => one.verdict.clone(),
+        _ if run.outcome.passed() => None,
+        many => {
+            let failing: Vec<String> = many
+                .iter()
+                .filter(|j| j.job.severity() != Severity::Passed)
+                .map(|j| format!("{} {}", j.id(), j.job.result()))
+                .collect();
+            Some(Verdict::new(
+                format!(
+                    "DTS checks: {} of {} jobs did not pass",
+                    failing.len(),
+                    many.len()
+                ),
+                format!(
+                    "{}. Nothing was started unless every job passed; see each job's annotations and the job summary.",
+                    failing.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// An API error for a person: the error, its request id and what to do about it.
+fn api_error_message(error: &ApiError, api: ApiVersion) -> String {
+    let mut text = error.to_string();
+    if let Some(id) = error.request_id().filter(|r| !r.is_empty()) {
+        let _ = write!(text, " (RequestId {id})");
+    }
+    if let Some(hint) = error.hint(api) {
+        let _ = write!(text, "; {hint}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Outcome;
+    use crate::report::facts::RunFacts;
+    use crate::report::fixtures::*;
+
+    #[test]
+    fn a_refused_start_quotes_the_error_and_its_request_id() {
+        let outcome = Outcome::Jobs(vec![JobReport {
+            start: Start::Refused(ApiError::Transport {
+                detail: "reset".into(),
+            }),
+            ..report(JOB, JobOutcome::Passed(answer("finished", Some(1), "ok")))
+        }]);
+        let run = run_of(&outcome);
+        let v = RunFacts::of(&run).verdict.unwrap();
+        assert_eq!(v.title, format!("StartMigrateJob failed: {JOB}"));
+        assert!(v.message.contains("may or may not have started"), "{v:?}");
+    }
+
+    #[test]
+    fn a_pass_has_no_verdict() {
+        let outcome = single(JobOutcome::Passed(answer("finished", Some(1), "ok")));
+        let run = run_of(&outcome);
+        assert_eq!(RunFacts::of(&run).verdict, None);
+    }
+}
