@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod legacy;
 mod migration;
+mod resolve;
 pub mod skew;
 mod target;
 
@@ -516,7 +517,12 @@ impl Client {
             builder = builder.tls_config(tls);
         }
         Client {
-            agent: builder.build().new_agent(),
+            // Every new connection resolves its host: answer IP literals without a thread.
+            agent: ureq::Agent::with_parts(
+                builder.build(),
+                ureq::unversioned::transport::DefaultConnector::default(),
+                resolve::LiteralFirst::new(),
+            ),
             target,
             clock_offset: Arc::new(AtomicI64::new(0)),
         }
