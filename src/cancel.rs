@@ -19,6 +19,10 @@ struct Shared {
     signal: AtomicUsize,
     lock: Mutex<()>,
     wake: Condvar,
+    /// Request threads waiting for their next request.
+    idle: Mutex<Vec<Worker>>,
+    #[cfg(test)]
+    workers_started: AtomicUsize,
 }
 
 /// The signal that asked the gate to stop; clones share it.
@@ -86,24 +90,36 @@ impl Cancellation {
         }
     }
 
-    /// Runs a blocking request on its own thread, so a cancellation can abandon it at once
-    /// instead of waiting up to its whole time budget.
+    /// Runs a blocking request on a request thread, so a cancellation can abandon it at once
+    /// instead of waiting up to its whole time budget. Request threads live on and take the
+    /// next request; a new one starts only when none is idle (the first request, or after one
+    /// was abandoned still running). Each request answers on its own channel, so an abandoned
+    /// request's late answer reaches nobody. Nothing starts once the run is cancelled.
     pub fn interruptible<T: Send + 'static>(
         &self,
         request: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        if self.signal().is_some() {
+            return Err(cancelled());
+        }
         let (sender, receiver) = mpsc::channel();
-        let waker = self.clone();
-        std::thread::spawn(move || {
+        let waker = WakeOnDrop(self.clone());
+        let worker = self.dispatch(Box::new(move || {
+            // The sender is dropped before the guard, also when `request` panics: the waiter
+            // is woken after the answer is sent or can no longer come.
+            let _waker = waker;
+            let sender = sender;
             let _ = sender.send(request());
-            waker.wake();
-        });
+        }))?;
         let mut reply = None;
+        let mut finished = true;
         loop {
             self.wait_until(Instant::now() + RECHECK_EVERY, || {
                 match receiver.try_recv() {
                     Ok(r) => reply = Some(r),
                     Err(TryRecvError::Disconnected) => {
+                        // The request panicked, and its thread with it.
+                        finished = false;
                         reply = Some(Err(ApiError::Transport {
                             detail: "the request ended without an answer".into(),
                         }))
@@ -113,14 +129,83 @@ impl Cancellation {
                 reply.is_some()
             });
             if let Some(reply) = reply.take() {
+                if finished {
+                    self.idle().push(worker);
+                }
                 return reply;
             }
             if self.signal().is_some() {
-                return Err(ApiError::Transport {
-                    detail: "cancelled".into(),
-                });
+                // `worker` is dropped busy: its thread ends when the request does, if the
+                // process has not ended first.
+                return Err(cancelled());
             }
         }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Worker>> {
+        self.0.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands `job` to an idle request thread, or to a new one; returns the thread's handle.
+    fn dispatch(&self, mut job: Job) -> Result<Worker, ApiError> {
+        loop {
+            let Some(worker) = self.idle().pop() else {
+                break;
+            };
+            match worker.jobs.send(job) {
+                Ok(()) => return Ok(worker),
+                // Its thread is gone; none should be, but then another will do.
+                Err(mpsc::SendError(back)) => job = back,
+            }
+        }
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("dts-gate request".into())
+            .spawn(move || {
+                for job in queue {
+                    job();
+                }
+            })
+            .map_err(|e| ApiError::Transport {
+                detail: format!("could not start a thread for the request: {e}"),
+            })?;
+        #[cfg(test)]
+        self.0.workers_started.fetch_add(1, Ordering::SeqCst);
+        jobs.send(job).map_err(|_| ApiError::Transport {
+            detail: "the request thread ended before the request".into(),
+        })?;
+        Ok(Worker { jobs })
+    }
+
+    /// How many request threads this cancellation started.
+    #[cfg(test)]
+    fn workers_started(&self) -> usize {
+        self.0.workers_started.load(Ordering::SeqCst)
+    }
+}
+
+fn cancelled() -> ApiError {
+    ApiError::Transport {
+        detail: "cancelled".into(),
+    }
+}
+
+/// Work for a request thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A request thread, through which it takes its next job; dropping it ends the thread once its
+/// current job (if any) is done.
+#[derive(Debug)]
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Wakes every wait when dropped.
+struct WakeOnDrop(Cancellation);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.wake();
     }
 }
 
@@ -197,5 +282,88 @@ mod tests {
         let started = Instant::now();
         assert_eq!(c.interruptible(|| Ok(7)), Ok(7));
         assert!(started.elapsed() < Duration::from_millis(500));
+    }
+
+    #[test]
+    fn requests_share_one_long_lived_thread() {
+        let c = Cancellation::new();
+        let ids: Vec<_> = (0..20)
+            .map(|i| {
+                let (n, id) = c
+                    .interruptible(move || Ok((i, std::thread::current().id())))
+                    .unwrap();
+                assert_eq!(n, i);
+                id
+            })
+            .collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert_ne!(ids[0], std::thread::current().id());
+        assert_eq!(c.workers_started(), 1);
+    }
+
+    #[test]
+    fn a_busy_request_thread_is_not_waited_for() {
+        let c = Cancellation::new();
+        let other = c.clone();
+        let slow = std::thread::spawn(move || {
+            other.interruptible(|| {
+                std::thread::sleep(Duration::from_millis(400));
+                Ok("slow")
+            })
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        assert_eq!(c.interruptible(|| Ok("quick")), Ok("quick"));
+        assert!(started.elapsed() < Duration::from_millis(300));
+        assert_eq!(slow.join().unwrap(), Ok("slow"));
+        assert_eq!(c.workers_started(), 2);
+        // Both threads are idle again and serve what follows.
+        for _ in 0..5 {
+            assert_eq!(c.interruptible(|| Ok(1)), Ok(1));
+        }
+        assert_eq!(c.workers_started(), 2);
+    }
+
+    #[test]
+    fn a_panicking_request_answers_and_the_next_gets_a_fresh_thread() {
+        let c = Cancellation::new();
+        // No time bound: with RUST_BACKTRACE set, the panic message alone can take a while.
+        let reply: Result<(), ApiError> = c.interruptible(|| panic!("request failed"));
+        assert!(
+            matches!(reply, Err(ApiError::Transport { ref detail }) if detail.contains("without an answer"))
+        );
+        assert_eq!(c.interruptible(|| Ok(2)), Ok(2));
+        assert_eq!(c.workers_started(), 2);
+    }
+
+    #[test]
+    fn nothing_starts_once_cancelled() {
+        let c = Cancellation::new();
+        c.cancel(2);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counter = ran.clone();
+        let reply = c.interruptible(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        assert!(matches!(reply, Err(ApiError::Transport { ref detail }) if detail == "cancelled"));
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+        assert_eq!(c.workers_started(), 0);
+    }
+
+    #[test]
+    fn an_abandoned_request_thread_is_not_reused() {
+        let c = Cancellation::new();
+        let other = c.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            other.cancel(15);
+        });
+        let _: Result<(), ApiError> = c.interruptible(|| {
+            std::thread::sleep(Duration::from_secs(30));
+            Ok(())
+        });
+        assert!(c.idle().is_empty());
     }
 }

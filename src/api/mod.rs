@@ -14,6 +14,7 @@ use serde_json::Value;
 mod answer;
 mod legacy;
 mod migration;
+mod resolve;
 mod scrub;
 pub mod skew;
 mod strict_json;
@@ -463,7 +464,12 @@ impl Client {
             builder = builder.tls_config(tls);
         }
         Client {
-            agent: builder.build().new_agent(),
+            // Every new connection resolves its host: answer IP literals without a thread.
+            agent: ureq::Agent::with_parts(
+                builder.build(),
+                ureq::unversioned::transport::DefaultConnector::default(),
+                resolve::LiteralFirst::new(),
+            ),
             secrets: Secrets::of(&target.credentials),
             target,
             clock_offset: Arc::new(AtomicI64::new(0)),
