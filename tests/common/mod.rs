@@ -1,6 +1,6 @@
 //! Drives the real `dts-gate` binary as a CI runner would: a cleared environment, the variables
 //! a test names, temporary `GITHUB_OUTPUT`/`GITHUB_STEP_SUMMARY` files, and what it leaves
-//! behind read back with the runner's own rules.
+//! behind read back with the runner's own rules (`runner`).
 #![allow(dead_code)] // each test file uses its own part of this
 
 use std::collections::HashMap;
@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use dts_gate::runner::{WorkflowCommand, commands_in, parse_output_file};
+pub mod runner;
+
+use runner::{WorkflowCommand, commands_in, parse_output_file};
 
 pub const JOB_ID: &str = "dts-1kl0iy0v";
 pub const SECRET_ID: &str = "AKIDintegration0test";
