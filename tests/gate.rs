@@ -4,6 +4,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::http::refused_url;
 use common::*;
 use mockito::{Matcher, Mock, Server, ServerGuard};
 
@@ -24,7 +25,7 @@ fn signed(server: &mut ServerGuard) -> mockito::Mock {
             )),
         )
         .match_header("user-agent", concat!("dts-gate/", env!("CARGO_PKG_VERSION")))
-        .match_body(r#"{"JobId":"dts-1kl0iy0v"}"#)
+        .match_body(job_body(JOB_ID).as_str())
 }
 
 /// Answers `body` `times` times (the last mock created keeps answering after that).
@@ -40,7 +41,7 @@ fn reply(server: &mut ServerGuard, body: &str, times: usize) -> Mock {
 fn reference_example_checkflag_0_with_an_error_fails() {
     let mut server = Server::new();
     let message = "选择的库表不存在，请重新选择[存在输入参数table在源实例没有找到]";
-    let mock = reply(&mut server, &answer("finished", 0, "100", -1, message), 1);
+    let mock = reply(&mut server, &not_passed(message), 1);
     let run = Gate::against(&server.url()).run();
     mock.assert();
     assert_eq!(run.code, 1, "{run:?}");
@@ -65,7 +66,7 @@ fn reference_example_checkflag_0_with_an_error_fails() {
 #[test]
 fn reference_example_checkflag_1_with_ok_passes() {
     let mut server = Server::new();
-    let mock = reply(&mut server, &answer("finished", 1, "100", 0, "ok"), 1);
+    let mock = reply(&mut server, &pass(), 1);
     let run = Gate::against(&server.url()).run();
     mock.assert();
     assert_eq!(run.code, 0, "{run:?}");
@@ -89,8 +90,8 @@ fn a_full_passing_flow_polls_until_finished() {
     let mocks = [
         reply(&mut server, &answer("unavailable", 3, "0", 0, ""), 1),
         reply(&mut server, &answer("starting", 3, "0", 0, ""), 1),
-        reply(&mut server, &answer("running", 3, "45", 0, ""), 2),
-        reply(&mut server, &answer("finished", 1, "100", 0, "ok"), 1),
+        reply(&mut server, &running("45"), 2),
+        reply(&mut server, &pass(), 1),
     ];
     let run = Gate::against(&server.url())
         .env("TENCENTCLOUD_TOKEN", TOKEN)
@@ -123,7 +124,7 @@ fn the_session_token_is_sent() {
     let mut server = Server::new();
     let mock = signed(&mut server)
         .match_header("x-tc-token", TOKEN)
-        .with_body(answer("finished", 1, "100", 0, "ok"))
+        .with_body(pass())
         .create();
     let run = Gate::against(&server.url())
         .env("TENCENTCLOUD_SECURITY_TOKEN", TOKEN)
@@ -165,7 +166,7 @@ fn an_undocumented_flag_of_a_finished_check_fails() {
 #[test]
 fn times_out_while_running_within_the_stated_margin() {
     let mut server = Server::new();
-    let _mock = reply(&mut server, &answer("running", 3, "50", 0, ""), 1);
+    let _mock = reply(&mut server, &running("50"), 1);
     let run = Gate::against(&server.url())
         .env("DTS_TIMEOUT", "1")
         .env("DTS_POLL_INTERVAL", "300ms")
@@ -252,7 +253,7 @@ fn transient_errors_are_retried_then_the_check_passes() {
             1,
         ),
         reply(&mut server, "{\"Response\": {\"Status\": \"fini", 1),
-        reply(&mut server, &answer("finished", 1, "100", 0, "ok"), 1),
+        reply(&mut server, &pass(), 1),
     ];
     let run = Gate::against(&server.url()).run();
     for m in &mocks {
@@ -299,15 +300,7 @@ fn an_oversized_answer_is_refused() {
 
 #[test]
 fn a_connection_refused_endpoint_is_retried_until_the_deadline() {
-    // Bind and drop to get a port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let run = Gate::against(&format!("http://127.0.0.1:{port}"))
-        .env("DTS_TIMEOUT", "1")
-        .run();
+    let run = Gate::against(&refused_url()).env("DTS_TIMEOUT", "1").run();
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(run.output("error-code"), "NetworkError");
     assert!(
@@ -323,7 +316,7 @@ fn unknown_statuses_and_deprecation_warn_without_passing() {
     let odd = serde_json::json!({"Response": {"Status": "paused", "CheckFlag": 1, "Progress": "100",
         "ErrorCode": 0, "ErrorMessage": "ok", "RequestId": "r", "DeprecatedWarning": "use 2021-12-06"}});
     let _m1 = reply(&mut server, &odd.to_string(), 2);
-    let _m2 = reply(&mut server, &answer("finished", 1, "100", 0, "ok"), 1);
+    let _m2 = reply(&mut server, &pass(), 1);
     let run = Gate::against(&server.url()).run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.output("polls"), "3");
@@ -340,7 +333,7 @@ fn api_text_cannot_inject_commands_or_outputs() {
         "bad table\n::set-output name=passed::true\n::error title=x::pwned\r\n{delimiter_guess}\npassed<<EOF\ntrue\nEOF\n%0A%25 ##[set-output name=passed;]true, a: b\u{1b}[31m"
     );
     let mut server = Server::new();
-    let _mock = reply(&mut server, &answer("finished", 0, "100", -1, &message), 1);
+    let _mock = reply(&mut server, &not_passed(&message), 1);
     let run = Gate::against(&server.url()).run();
     assert_eq!(run.code, 1, "{run:?}");
     // Exactly one command reaches the runner, and it carries the message unchanged.
@@ -361,7 +354,7 @@ fn api_text_cannot_inject_commands_or_outputs() {
 fn api_text_stays_inert_outside_github_too() {
     let mut server = Server::new();
     let message = "x\n::error::pwned ##[error]y";
-    let _mock = reply(&mut server, &answer("finished", 0, "100", -1, message), 1);
+    let _mock = reply(&mut server, &not_passed(message), 1);
     let run = Gate::against(&server.url()).outside_github().run();
     assert_eq!(run.code, 1);
     assert!(run.commands().is_empty(), "{run:?}");
@@ -375,12 +368,8 @@ fn api_text_stays_inert_outside_github_too() {
 #[test]
 fn outside_github_there_are_no_workflow_commands_and_no_files() {
     let mut server = Server::new();
-    let _m1 = reply(&mut server, &answer("running", 3, "50", 0, ""), 1);
-    let _m2 = reply(
-        &mut server,
-        &answer("finished", 0, "100", -1, "no privilege"),
-        1,
-    );
+    let _m1 = reply(&mut server, &running("50"), 1);
+    let _m2 = reply(&mut server, &not_passed("no privilege"), 1);
     let run = Gate::against(&server.url()).outside_github().run();
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.commands().is_empty());
@@ -442,15 +431,24 @@ fn every_bad_input_exits_2_names_the_variable_and_sends_nothing() {
         ("DTS_LANGUAGE", Some("de-DE"), "DTS_LANGUAGE: got \"de-DE\""),
         ("DTS_DEMO", Some("maybe"), "DTS_DEMO: got \"maybe\""),
     ];
-    for (variable, value, expected) in cases {
-        let mut server = Server::new();
-        let mock = server.mock("POST", "/").expect(0).create();
-        let gate = Gate::against(&server.url());
-        let gate = match value {
-            Some(v) => gate.env(variable, v),
-            None => gate.without(variable),
-        };
-        let run = gate.run();
+    // Every case at once: each has its own server that must see no request.
+    let mut servers: Vec<ServerGuard> = cases.iter().map(|_| Server::new()).collect();
+    let mocks: Vec<Mock> = servers
+        .iter_mut()
+        .map(|server| server.mock("POST", "/").expect(0).create())
+        .collect();
+    let gates = cases
+        .iter()
+        .zip(&servers)
+        .map(|((variable, value, _), server)| {
+            let gate = Gate::against(&server.url());
+            match value {
+                Some(v) => gate.env(variable, v),
+                None => gate.without(variable),
+            }
+        });
+    let runs = run_together(gates);
+    for (((variable, value, expected), mock), run) in cases.iter().zip(&mocks).zip(runs) {
         mock.assert();
         assert_eq!(run.code, 2, "{variable}={value:?}: {run:?}");
         let errors = run.commands_named("error");

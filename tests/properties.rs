@@ -3,32 +3,16 @@
 
 mod common;
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::time::Duration;
 
+use common::fake_time::FakeTime;
 use common::runner::{commands_in, parse_output_file, parse_workflow_command};
 use dts_gate::api::{ApiVersion, CheckAnswer, parse_check_answer};
 use dts_gate::outcome::{Decision, JobOutcome, decide};
-use dts_gate::poll::{Clock, Job, Poller, Schedule, Sleeper};
+use dts_gate::poll::{Job, Poller, Schedule};
 use dts_gate::report::{markdown_text, outputs_file_text, sanitize, workflow_command};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-
-#[derive(Clone, Default)]
-struct FakeTime(Rc<Cell<Duration>>);
-
-impl Clock for FakeTime {
-    fn elapsed(&self) -> Duration {
-        self.0.get()
-    }
-}
-
-impl Sleeper for FakeTime {
-    fn sleep(&mut self, duration: Duration) {
-        self.0.set(self.0.get() + duration);
-    }
-}
 
 // The kit's runner rules, which every property below relies on, against known cases.
 
