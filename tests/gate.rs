@@ -176,9 +176,17 @@ fn times_out_while_running_within_the_stated_margin() {
     assert_eq!(run.output("status"), "running");
     assert_eq!(run.output("progress"), "50");
     assert_eq!(run.output("error-code"), "Timeout");
-    // Polls at 0, 0.3, 0.6, 0.9 and the deadline.
-    assert_eq!(run.output("polls"), "5");
-    assert!(run.wall < Duration::from_secs(3), "{:?}", run.wall);
+    // Polls at 0, 0.3, 0.6, 0.9 and the deadline; on a loaded machine a slow request can
+    // push one past the deadline, so the last one may be the 0.9 s poll.
+    let polls: u32 = run.output("polls").parse().unwrap();
+    assert!((4..=5).contains(&polls), "{polls} polls");
+    // It waited until the deadline and no longer than the README's margin past it.
+    assert!(run.wall >= Duration::from_secs(1), "{:?}", run.wall);
+    assert!(
+        run.wall <= Duration::from_secs(1) + GRACE + START_SLACK,
+        "{:?}",
+        run.wall
+    );
     let errors = run.commands_named("error");
     assert_eq!(errors.len(), 1);
     assert!(errors[0].properties[0].1.contains("timed out"));
