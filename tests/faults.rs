@@ -23,13 +23,6 @@ fn gate(url: &str, timeout_secs: u64) -> Gate {
 
 /// No valid answer ever: exit 3, by the deadline, every output written, one error annotation.
 fn assert_gave_up(run: &Run, timeout_secs: u64, error_code: &str) {
-    eprintln!(
-        "DBG {:?} polls={} {} {}",
-        run.wall,
-        run.output("polls"),
-        run.output("error-code"),
-        run.output("error-message")
-    );
     assert_eq!(run.code, 3, "{run:?}");
     let limit = Duration::from_secs(timeout_secs) + GRACE + START_SLACK;
     assert!(run.wall <= limit, "took {:?}, limit {limit:?}", run.wall);
