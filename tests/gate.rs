@@ -102,18 +102,12 @@ fn a_full_passing_flow_polls_until_finished() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.output("polls"), "5");
     assert_eq!(run.output("progress"), "100");
-    for progress in [
+    run.assert_stdout_has(&[
         "unavailable",
         "starting",
         "running       45%",
         "finished     100%",
-    ] {
-        assert!(
-            run.stdout.contains(progress),
-            "{progress:?} not in\n{}",
-            run.stdout
-        );
-    }
+    ]);
     // The unchanged second `running` answer is not logged again.
     assert_eq!(run.stdout.matches("running").count(), 1);
     run.assert_no_secrets();
@@ -147,11 +141,7 @@ fn checkflag_3_not_checked_fails() {
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(run.output("check-flag"), "3");
     assert_eq!(run.output("result"), "not-passed");
-    assert!(
-        run.commands_named("error")[0]
-            .data
-            .contains("CheckFlag 3 (not checked)")
-    );
+    assert!(run.first_error().contains("CheckFlag 3 (not checked)"));
 }
 
 #[test]
@@ -196,14 +186,7 @@ fn times_out_while_running_within_the_stated_margin() {
 #[test]
 fn a_permanent_error_stops_at_once_with_its_code_request_id_and_hint() {
     let mut server = Server::new();
-    let mock = reply(
-        &mut server,
-        &service_error(
-            "AuthFailure.SignatureFailure",
-            "The provided credentials could not be validated.",
-        ),
-        1,
-    );
+    let mock = reply(&mut server, &signature_failure(), 1);
     let run = Gate::against(&server.url()).run();
     mock.assert(); // exactly one request: no retry
     assert_eq!(run.code, 3, "{run:?}");
@@ -232,7 +215,7 @@ fn job_not_found_hints_at_the_job_region_and_api_version() {
     );
     let run = Gate::against(&server.url()).run();
     assert_eq!(run.code, 3);
-    let data = &run.commands_named("error")[0].data;
+    let data = run.first_error();
     assert!(
         data.contains("DTS_JOB_ID")
             && data.contains("TENCENTCLOUD_REGION")
@@ -269,18 +252,13 @@ fn transient_errors_are_retried_then_the_check_passes() {
     }
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.output("polls"), "5");
-    for retry in [
+    // Each retry is logged.
+    run.assert_stdout_has(&[
         "HTTP status 502",
         "InternalError.DatabaseError",
         "RequestLimitExceeded",
         "malformed answer",
-    ] {
-        assert!(
-            run.stdout.contains(retry),
-            "{retry:?} retry not logged:\n{}",
-            run.stdout
-        );
-    }
+    ]);
     assert_eq!(run.stdout.matches("retrying in").count(), 4);
 }
 
@@ -311,11 +289,7 @@ fn a_connection_refused_endpoint_is_retried_until_the_deadline() {
     let run = Gate::against(&refused_url()).env("DTS_TIMEOUT", "1").run();
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(run.output("error-code"), "NetworkError");
-    assert!(
-        run.commands_named("error")[0]
-            .data
-            .contains("network error")
-    );
+    assert!(run.first_error().contains("network error"));
 }
 
 #[test]
@@ -506,11 +480,7 @@ fn bad_input_outside_github_is_one_stderr_line_per_problem() {
 fn unknown_arguments_are_a_configuration_error() {
     let run = Gate::bare().arg("--job-id=dts-1").run();
     assert_eq!(run.code, 2);
-    assert!(
-        run.commands_named("error")[0]
-            .data
-            .contains("environment variables")
-    );
+    assert!(run.first_error().contains("environment variables"));
     assert_eq!(run.output("result"), "error");
 }
 

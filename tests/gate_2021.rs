@@ -198,11 +198,7 @@ fn job_not_found_suggests_the_other_api_version() {
     );
     let run = gate(&server).run();
     assert_eq!(run.code, 3);
-    assert!(
-        run.commands_named("error")[0]
-            .data
-            .contains("DTS_API_VERSION=2018-03-30")
-    );
+    assert!(run.first_error().contains("DTS_API_VERSION=2018-03-30"));
 }
 
 #[test]

@@ -302,10 +302,7 @@ fn timed_out() {
 
 #[test]
 fn api_error() {
-    let body = service_error(
-        "AuthFailure.SignatureFailure",
-        "The provided credentials could not be validated.",
-    );
+    let body = signature_failure();
     let server = Responder::always(Reply::json(&body));
     let gate = Gate::against(&server.url());
     assert_golden("api-error", gate, Some(server.port()), 3);

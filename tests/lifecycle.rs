@@ -26,6 +26,11 @@ fn describe(server: &mut ServerGuard, job: &str, body: &str, times: usize) -> Mo
     on(server, "DescribeMigrateCheckJob", job, body, times)
 }
 
+/// The service refusing an action in the job's current state.
+fn in_conflict(message: &str) -> String {
+    service_error("FailedOperation.StatusInConflict", message)
+}
+
 fn jobs_output(run: &Run) -> Vec<Value> {
     serde_json::from_str::<Value>(run.output("jobs"))
         .expect("jobs is JSON")
@@ -108,10 +113,7 @@ fn a_refused_create_fails_the_job_without_polling_on() {
         &mut server,
         "CreateMigrateCheckJob",
         JOB_ID,
-        &service_error(
-            "FailedOperation.StatusInConflict",
-            "a check is already running",
-        ),
+        &in_conflict("a check is already running"),
         1,
     );
     let run = Gate::against(&server.url())
@@ -265,10 +267,7 @@ fn a_refused_start_exits_3() {
         &mut server,
         "StartMigrateJob",
         JOB_ID,
-        &service_error(
-            "FailedOperation.StatusInConflict",
-            "job status is not checkPass",
-        ),
+        &in_conflict("job status is not checkPass"),
         1,
     );
     let run = Gate::against(&server.url())

@@ -296,13 +296,7 @@ fn a_timeout_is_an_error_case() {
 #[test]
 fn an_api_error_is_an_error_case_with_its_code() {
     let mut server = Server::new();
-    let _m = reply(
-        &mut server,
-        &service_error(
-            "AuthFailure.SignatureFailure",
-            "The provided credentials could not be validated.",
-        ),
-    );
+    let _m = reply(&mut server, &signature_failure());
     let run = Gate::against(&server.url()).with_reports().run();
     assert_eq!(run.code, 3, "{run:?}");
     let (json, junit, env) = check_all(&run);

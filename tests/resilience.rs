@@ -42,7 +42,7 @@ fn sigint_while_waiting_between_polls_exits_130() {
     running.wait_for_line(|line| line.contains("running") && line.contains("30%"));
     let run = assert_cancels(running, "INT", 130);
     assert_eq!(run.output("status"), "running");
-    assert!(run.commands_named("error")[0].data.contains("SIGINT"));
+    assert!(run.first_error().contains("SIGINT"));
     // The reports are written on a cancellation too.
     let json: serde_json::Value =
         serde_json::from_str(run.reports.json.as_deref().expect("JSON report")).unwrap();
@@ -66,7 +66,7 @@ fn sigterm_during_a_request_that_never_answers_exits_143() {
     running.wait_for_start();
     silent.wait_for_requests(1, Duration::from_secs(20));
     let run = assert_cancels(running, "TERM", 143);
-    assert!(run.commands_named("error")[0].data.contains("SIGTERM"));
+    assert!(run.first_error().contains("SIGTERM"));
 }
 
 #[test]
@@ -168,5 +168,5 @@ fn a_signature_expire_without_a_usable_date_is_permanent_with_a_hint() {
     let run = Gate::against(&server.url()).run();
     mock.assert();
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.commands_named("error")[0].data.contains("clock"));
+    assert!(run.first_error().contains("clock"));
 }

@@ -41,6 +41,14 @@ pub fn service_error(code: &str, message: &str) -> String {
     .to_string()
 }
 
+/// The service refusing the credentials: a permanent error.
+pub fn signature_failure() -> String {
+    service_error(
+        "AuthFailure.SignatureFailure",
+        "The provided credentials could not be validated.",
+    )
+}
+
 /// The answer of an action that only acknowledges (`CreateMigrateCheckJob`, `StartMigrateJob`).
 pub fn acknowledged(request_id: &str) -> String {
     json!({"Response": {"RequestId": request_id}}).to_string()

@@ -74,6 +74,26 @@ impl Run {
             .collect()
     }
 
+    /// The message of the first `::error` annotation; fails the test if there is none.
+    pub fn first_error(&self) -> String {
+        let errors = self.commands_named("error");
+        let first = errors
+            .first()
+            .unwrap_or_else(|| panic!("no error annotation: {self:?}"));
+        first.data.clone()
+    }
+
+    /// Fails unless every one of `texts` is somewhere on stdout.
+    pub fn assert_stdout_has(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(
+                self.stdout.contains(text),
+                "{text:?} not on stdout:\n{}",
+                self.stdout
+            );
+        }
+    }
+
     pub fn output(&self, name: &str) -> &str {
         self.outputs
             .as_ref()
