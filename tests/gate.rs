@@ -166,10 +166,11 @@ fn times_out_while_running_within_the_stated_margin() {
     assert_eq!(run.output("status"), "running");
     assert_eq!(run.output("progress"), "50");
     assert_eq!(run.output("error-code"), "Timeout");
-    // Polls at 0, 0.3, 0.6, 0.9 and the deadline; on a loaded machine a slow request can
-    // push one past the deadline, so the last one may be the 0.9 s poll.
+    // Polls at 0, 0.3, 0.6, 0.9 and the deadline, never more often. On a loaded two-core
+    // machine slow requests push the later polls back (4, even 3, were seen); at least 3
+    // still means it polled on the interval between the first poll and the deadline.
     let polls: u32 = run.output("polls").parse().unwrap();
-    assert!((4..=5).contains(&polls), "{polls} polls");
+    assert!((3..=5).contains(&polls), "{polls} polls");
     // It waited until the deadline and no longer than the README's margin past it.
     assert!(run.wall >= Duration::from_secs(1), "{:?}", run.wall);
     assert!(
