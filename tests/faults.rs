@@ -5,75 +5,14 @@
 
 mod common;
 
-use std::io::{BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::thread;
 use std::time::Duration;
 
+use common::http::{Reply, Responder, refused_url, response};
 use common::*;
 
-/// The README's margin past DTS_TIMEOUT.
-const GRACE: Duration = Duration::from_secs(2);
-/// Process start and exit on a loaded two-core runner; far below any real overrun (a request
-/// without a time budget would hang for tens of seconds).
-const START_SLACK: Duration = Duration::from_millis(1000);
-
-/// A server on 127.0.0.1 that hands each connection to `handle` on its own thread and counts
-/// connections.
-struct FaultServer {
-    port: u16,
-    connections: Arc<AtomicU32>,
-}
-
-impl FaultServer {
-    fn start(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> FaultServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let connections = Arc::new(AtomicU32::new(0));
-        let count = connections.clone();
-        let handle = Arc::new(handle);
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                count.fetch_add(1, Ordering::SeqCst);
-                let handle = handle.clone();
-                thread::spawn(move || handle(stream));
-            }
-        });
-        FaultServer { port, connections }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn connections(&self) -> u32 {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-/// Reads one request (head and `Content-Length` body), so the client is waiting for the answer.
-fn read_request(stream: &TcpStream) -> std::io::Result<()> {
-    read_http_request(&mut BufReader::new(stream))
-}
-
-/// A complete HTTP/1.1 answer.
-fn response(status: &str, content_type: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-}
-
-/// Answers every request with `text`, then closes.
-fn answering(text: String) -> impl Fn(TcpStream) + Send + Sync + 'static {
-    move |mut stream| {
-        if read_request(&stream).is_ok() {
-            let _ = stream.write_all(text.as_bytes());
-        }
-    }
+/// A passing answer as a whole HTTP/1.1 response, for cutting short.
+fn passing_response() -> Vec<u8> {
+    response("200 OK", Some("application/json"), pass().as_bytes())
 }
 
 fn gate(url: &str, timeout_secs: u64) -> Gate {
@@ -88,13 +27,6 @@ fn gate(url: &str, timeout_secs: u64) -> Gate {
     reason = "a debugging line left in; clippy.toml now disallows eprintln!"
 )]
 fn assert_gave_up(run: &Run, timeout_secs: u64, error_code: &str) {
-    eprintln!(
-        "DBG {:?} polls={} {} {}",
-        run.wall,
-        run.output("polls"),
-        run.output("error-code"),
-        run.output("error-message")
-    );
     assert_eq!(run.code, 3, "{run:?}");
     let limit = Duration::from_secs(timeout_secs) + GRACE + START_SLACK;
     assert!(run.wall <= limit, "took {:?}, limit {limit:?}", run.wall);
@@ -140,28 +72,18 @@ fn assert_retried(run: &Run) {
 
 #[test]
 fn connection_refused() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let run = gate(&format!("http://127.0.0.1:{port}"), 1).run();
+    let run = gate(&refused_url(), 1).run();
     assert_gave_up(&run, 1, "NetworkError");
     assert_retried(&run);
 }
 
 #[test]
 fn connection_reset_mid_body() {
-    let server = FaultServer::start(|mut stream| {
-        // Leave the request unread so closing sends RST, not FIN, after half an answer. ureq
-        // reports a reset inside a body as "Peer disconnected", like an early FIN.
-        thread::sleep(Duration::from_millis(20));
-        let body = answer("finished", 1, "100", 0, "ok");
-        let text = response("200 OK", "application/json", &body);
-        let _ = stream.write_all(&text.as_bytes()[..text.len() - body.len() / 2]);
-        let _ = stream.flush();
-        thread::sleep(Duration::from_millis(20));
-    });
+    // The request is left unread, so closing sends RST, not FIN, after half an answer. ureq
+    // reports a reset inside a body as "Peer disconnected", like an early FIN.
+    let text = passing_response();
+    let half = text.len() - pass().len() / 2;
+    let server = Responder::always(Reply::Reset(text[..half].to_vec()));
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "NetworkError");
     assert_retried(&run);
@@ -170,13 +92,8 @@ fn connection_reset_mid_body() {
 
 #[test]
 fn a_body_shorter_than_its_content_length() {
-    let server = FaultServer::start(|mut stream| {
-        if read_request(&stream).is_ok() {
-            let body = answer("finished", 1, "100", 0, "ok");
-            let text = response("200 OK", "application/json", &body);
-            let _ = stream.write_all(&text.as_bytes()[..text.len() - 10]);
-        }
-    });
+    let text = passing_response();
+    let server = Responder::always(Reply::Bytes(text[..text.len() - 10].to_vec()));
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "NetworkError");
     assert_retried(&run);
@@ -184,11 +101,7 @@ fn a_body_shorter_than_its_content_length() {
 
 #[test]
 fn a_server_that_accepts_and_never_answers() {
-    let server = FaultServer::start(|mut stream| {
-        let _ = read_request(&stream);
-        // Hold the connection open until the client gives up on it.
-        let _ = stream.read_to_end(&mut Vec::new());
-    });
+    let server = Responder::always(Reply::Silence);
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "NetworkError");
     assert!(
@@ -205,23 +118,11 @@ fn a_server_that_accepts_and_never_answers() {
 
 #[test]
 fn a_server_that_trickles_one_byte_a_second() {
-    let server = FaultServer::start(|mut stream| {
-        if read_request(&stream).is_err() {
-            return;
-        }
-        // Each byte would satisfy a per-read timeout; only a deadline for the whole request
-        // stops this.
-        let text = response(
-            "200 OK",
-            "application/json",
-            &answer("finished", 1, "100", 0, "ok"),
-        );
-        for byte in text.as_bytes() {
-            if stream.write_all(&[*byte]).is_err() {
-                return;
-            }
-            thread::sleep(Duration::from_secs(1));
-        }
+    // Each byte would satisfy a per-read timeout; only a deadline for the whole request stops
+    // this.
+    let server = Responder::always(Reply::Trickle {
+        bytes: passing_response(),
+        gap: Duration::from_secs(1),
     });
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "NetworkError");
@@ -230,9 +131,9 @@ fn a_server_that_trickles_one_byte_a_second() {
 
 #[test]
 fn truncated_json() {
-    let body = answer("finished", 1, "100", 0, "ok");
+    let body = pass();
     let cut = &body[..body.len() / 2];
-    let server = FaultServer::start(answering(response("200 OK", "application/json", cut)));
+    let server = Responder::always(Reply::json(cut));
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "MalformedResponse");
     assert_retried(&run);
@@ -240,21 +141,15 @@ fn truncated_json() {
 
 #[test]
 fn a_body_of_many_megabytes() {
-    let server = FaultServer::start(|mut stream| {
-        if read_request(&stream).is_err() {
-            return;
-        }
-        let size = 16 * 1024 * 1024;
-        let head = format!(
+    let size = 16 * 1024 * 1024;
+    let chunk = vec![b' '; 64 * 1024];
+    let server = Responder::always(Reply::Flood {
+        head: format!(
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
-        );
-        let _ = stream.write_all(head.as_bytes());
-        let chunk = vec![b' '; 64 * 1024];
-        for _ in 0..size / chunk.len() {
-            if stream.write_all(&chunk).is_err() {
-                return; // the gate stopped reading: that is the point
-            }
-        }
+        )
+        .into_bytes(),
+        count: size / chunk.len(),
+        chunk,
     });
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "MalformedResponse");
@@ -267,64 +162,47 @@ fn a_body_of_many_megabytes() {
 
 #[test]
 fn a_body_of_many_megabytes_without_a_length() {
-    let server = FaultServer::start(|mut stream| {
-        if read_request(&stream).is_err() {
-            return;
-        }
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
-        let _ = stream.write_all(head.as_bytes());
-        let chunk = vec![b'x'; 64 * 1024];
-        for _ in 0..256 {
-            if stream.write_all(&chunk).is_err() {
-                return;
-            }
-        }
+    let server = Responder::always(Reply::Flood {
+        head: b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+            .to_vec(),
+        chunk: vec![b'x'; 64 * 1024],
+        count: 256,
     });
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "MalformedResponse");
 }
 
-fn status_only(status: &str, code: &str) {
-    let html = format!("<html><body><h1>{status}</h1></body></html>");
-    let server = FaultServer::start(answering(response(status, "text/html", &html)));
-    let run = gate(&server.url(), 1).run();
-    assert_gave_up(&run, 1, code);
-    assert_retried(&run);
-}
-
 #[test]
-fn http_429_too_many_requests() {
-    status_only("429 Too Many Requests", "HttpStatus429");
-}
-
-#[test]
-fn http_500_internal_server_error() {
-    status_only("500 Internal Server Error", "HttpStatus500");
-}
-
-#[test]
-fn http_503_service_unavailable() {
-    status_only("503 Service Unavailable", "HttpStatus503");
+fn http_error_statuses_are_retried_until_the_deadline() {
+    let cases = [
+        ("429 Too Many Requests", "HttpStatus429"),
+        ("500 Internal Server Error", "HttpStatus500"),
+        ("503 Service Unavailable", "HttpStatus503"),
+    ];
+    let servers: Vec<Responder> = cases
+        .iter()
+        .map(|(status, _)| {
+            let html = format!("<html><body><h1>{status}</h1></body></html>");
+            Responder::always(Reply::status(status, "text/html", &html))
+        })
+        .collect();
+    let runs = run_together(servers.iter().map(|server| gate(&server.url(), 1)));
+    for ((_, code), run) in cases.iter().zip(&runs) {
+        assert_gave_up(run, 1, code);
+        assert_retried(run);
+    }
 }
 
 #[test]
 fn not_http_at_all() {
-    let server = FaultServer::start(|mut stream| {
-        let _ = read_request(&stream);
-        let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
-    });
+    let server = Responder::always(Reply::Bytes(b"SSH-2.0-OpenSSH_9.6\r\n".to_vec()));
     let run = gate(&server.url(), 1).run();
     assert_gave_up(&run, 1, "NetworkError");
 }
 
 #[test]
 fn a_passing_body_labelled_text_html_is_still_read_and_passes() {
-    let body = answer("finished", 1, "100", 0, "ok");
-    let server = FaultServer::start(answering(response(
-        "200 OK",
-        "text/html; charset=utf-8",
-        &body,
-    )));
+    let server = Responder::always(Reply::status("200 OK", "text/html; charset=utf-8", &pass()));
     let run = gate(&server.url(), 2).run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.output("passed"), "true");
@@ -339,23 +217,10 @@ fn a_passing_body_labelled_text_html_is_still_read_and_passes() {
 fn a_fault_then_a_valid_running_answer_times_out_with_exit_4() {
     // Once a valid answer was seen, the deadline while running is a timeout (4), not an error,
     // even if the last request failed.
-    let seen = Arc::new(AtomicU32::new(0));
-    let count = seen.clone();
-    let server = FaultServer::start(move |mut stream| {
-        if read_request(&stream).is_err() {
-            return;
-        }
-        let text = if count.fetch_add(1, Ordering::SeqCst) == 0 {
-            response(
-                "200 OK",
-                "application/json",
-                &answer("running", 3, "40", 0, ""),
-            )
-        } else {
-            response("502 Bad Gateway", "text/html", "<html>bad gateway</html>")
-        };
-        let _ = stream.write_all(text.as_bytes());
-    });
+    let server = Responder::script(vec![
+        Reply::json(&running("40")),
+        Reply::status("502 Bad Gateway", "text/html", "<html>bad gateway</html>"),
+    ]);
     let run = gate(&server.url(), 1).run();
     assert_eq!(run.code, 4, "{run:?}");
     assert_eq!(run.output("passed"), "false");

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use mockito::{Matcher, Mock, Server, ServerGuard};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SDK_EXAMPLE: &str = include_str!("data/describe_migration_check_job_example.json");
 
@@ -18,7 +18,7 @@ fn reply(server: &mut ServerGuard, body: &str, times: usize) -> Mock {
             "authorization",
             Matcher::Regex(r"^TC3-HMAC-SHA256 Credential=\S+/dts/tc3_request, SignedHeaders=content-type;host, Signature=[0-9a-f]{64}$".into()),
         )
-        .match_body(r#"{"JobId":"dts-1kl0iy0v"}"#)
+        .match_body(job_body(JOB_ID).as_str())
         .with_header("content-type", "application/json")
         .with_body(body)
         .expect(times)
@@ -27,23 +27,6 @@ fn reply(server: &mut ServerGuard, body: &str, times: usize) -> Mock {
 
 fn gate(server: &ServerGuard) -> Gate {
     Gate::against(&server.url()).env("DTS_API_VERSION", "2021-12-06")
-}
-
-fn item(name: &str, result: &str, reason: &str) -> Value {
-    json!({"CheckItemName": name, "CheckResult": result, "Description": "", "FailureReason": reason,
-           "Solution": format!("fix {name}"), "ErrorLog": [format!("{name}: log 1"), format!("{name}: log 2")],
-           "HelpDoc": ["https://cloud.tencent.com/document/product/571/58685"], "SkipInfo": ""})
-}
-
-fn step(no: u64, id: &str, status: &str, items: Vec<Value>) -> Value {
-    json!({"StepNo": no, "StepId": id, "StepName": format!("{id} step"), "StepStatus": status,
-           "StepMessage": "", "DetailCheckItems": items, "HasSkipped": false})
-}
-
-fn check(status: &str, flag: &str, steps: Vec<Value>) -> String {
-    json!({"Response": {"Status": status, "CheckFlag": flag, "BriefMsg": "brief message",
-                        "StepInfo": steps, "RequestId": format!("req-{status}")}})
-    .to_string()
 }
 
 #[test]
@@ -75,23 +58,21 @@ fn the_sdk_example_passes_with_its_warnings_reported() {
 #[test]
 fn progress_follows_the_steps_until_the_check_finishes() {
     let mut server = Server::new();
-    let steps = |done: usize| -> Vec<Value> {
-        (0..4)
-            .map(|i| {
-                step(
-                    i as u64,
-                    &format!("Step{i}"),
-                    if i < done { "pass" } else { "notStarted" },
-                    vec![],
-                )
-            })
-            .collect()
+    let steps = |done: u64| {
+        (0..4).map(move |i| {
+            let status = if i < done { "pass" } else { "notStarted" };
+            step(i, &format!("Step{i}"), status)
+        })
     };
     let mocks = [
-        reply(&mut server, &check("notStarted", "", vec![]), 1),
-        reply(&mut server, &check("running", "", steps(1)), 1),
-        reply(&mut server, &check("running", "", steps(3)), 1),
-        reply(&mut server, &check("success", "checkPass", steps(4)), 1),
+        reply(&mut server, &check("notStarted", "").body(), 1),
+        reply(&mut server, &check("running", "").steps(steps(1)).body(), 1),
+        reply(&mut server, &check("running", "").steps(steps(3)).body(), 1),
+        reply(
+            &mut server,
+            &check("success", "checkPass").steps(steps(4)).body(),
+            1,
+        ),
     ];
     let run = gate(&server).run();
     for m in &mocks {
@@ -112,31 +93,25 @@ fn progress_follows_the_steps_until_the_check_finishes() {
 #[test]
 fn a_not_passed_check_names_every_failed_and_warning_item() {
     let mut server = Server::new();
-    let steps = vec![
-        step(0, "ConnectDBCheck", "pass", vec![]),
-        step(
-            1,
-            "SrcPrivilegeCheck",
+    let steps = [
+        step(0, "ConnectDBCheck", "pass"),
+        step(1, "SrcPrivilegeCheck", "failed").items([
+            item("REPLICATION CLIENT", "failed", "missing REPLICATION CLIENT"),
+            item("SELECT", "failed", "missing SELECT on db1"),
+        ]),
+        step(2, "DstEmptyCheck", "failed").items([item(
+            "table t1",
             "failed",
-            vec![
-                item("REPLICATION CLIENT", "failed", "missing REPLICATION CLIENT"),
-                item("SELECT", "failed", "missing SELECT on db1"),
-            ],
-        ),
-        step(
-            2,
-            "DstEmptyCheck",
-            "failed",
-            vec![item("table t1", "failed", "t1 exists in the target")],
-        ),
-        step(
-            3,
-            "BinlogParamCheck",
+            "t1 exists in the target",
+        )]),
+        step(3, "BinlogParamCheck", "warning").items([item(
+            "binlog_row_image",
             "warning",
-            vec![item("binlog_row_image", "warning", "MINIMAL")],
-        ),
+            "MINIMAL",
+        )]),
     ];
-    let _mock = reply(&mut server, &check("success", "checkNotPass", steps), 1);
+    let body = check("success", "checkNotPass").steps(steps).body();
+    let _mock = reply(&mut server, &body, 1);
     let run = gate(&server).run();
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(run.output("result"), "not-passed");
@@ -171,18 +146,10 @@ fn a_not_passed_check_names_every_failed_and_warning_item() {
 #[test]
 fn more_than_ten_failed_items_are_capped_in_annotations_but_not_in_the_summary() {
     let mut server = Server::new();
-    let items = (0..25)
-        .map(|i| item(&format!("tbl{i:02}"), "failed", "conflict"))
-        .collect();
-    let _mock = reply(
-        &mut server,
-        &check(
-            "success",
-            "checkNotPass",
-            vec![step(0, "DstEmptyCheck", "failed", items)],
-        ),
-        1,
-    );
+    let items = (0..25).map(|i| item(&format!("tbl{i:02}"), "failed", "conflict"));
+    let failed = step(0, "DstEmptyCheck", "failed").items(items);
+    let body = check("success", "checkNotPass").steps([failed]).body();
+    let _mock = reply(&mut server, &body, 1);
     let run = gate(&server).run();
     assert_eq!(run.code, 1);
     let errors = run.commands_named("error");
@@ -214,8 +181,8 @@ fn a_failed_check_task_fails_as_a_task_failure() {
 #[test]
 fn check_pass_is_only_final_with_status_success() {
     let mut server = Server::new();
-    let _m1 = reply(&mut server, &check("running", "checkPass", vec![]), 2);
-    let _m2 = reply(&mut server, &check("success", "checkPass", vec![]), 1);
+    let _m1 = reply(&mut server, &check("running", "checkPass").body(), 2);
+    let _m2 = reply(&mut server, &check("success", "checkPass").body(), 1);
     let run = gate(&server).run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.output("polls"), "3");
@@ -231,11 +198,7 @@ fn job_not_found_suggests_the_other_api_version() {
     );
     let run = gate(&server).run();
     assert_eq!(run.code, 3);
-    assert!(
-        run.commands_named("error")[0]
-            .data
-            .contains("DTS_API_VERSION=2018-03-30")
-    );
+    assert!(run.first_error().contains("DTS_API_VERSION=2018-03-30"));
 }
 
 #[test]

@@ -1,19 +1,18 @@
 //! Tests of `action/install.sh`, the composite action's installer.
 //!
 //! Each test runs the script with `bash` and a cleared environment, so nothing from the machine
-//! (or from a GitHub runner executing these tests) leaks in. Release archives are served from a
-//! `TcpListener` on 127.0.0.1; the source fallback builds the tiny crate in
+//! (or from a GitHub runner executing these tests) leaks in. Release archives are served by the
+//! test kit's loopback responder; the source fallback builds the tiny crate in
 //! `tests/data/fixture-crate`, offline and in seconds.
 
+mod common;
+
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
+
+use common::http::{Reply, Responder, response};
 
 const VERSION: &str = "9.9.9";
 
@@ -104,41 +103,17 @@ fn sha256_hex(data: &[u8], scratch: &Scratch) -> String {
         .to_owned()
 }
 
-/// Serves `files` (URL path → body) over plain HTTP on loopback. Returns the base URL and a
-/// counter of requests, so a test can prove that nothing was downloaded.
-fn serve(files: Vec<(String, Vec<u8>)>) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&hits);
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            // Drain the headers; the body of a GET is empty.
-            let mut line = String::new();
-            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
-                line.clear();
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("");
-            let (status, body): (&str, &[u8]) = match files.iter().find(|(p, _)| p == path) {
-                Some((_, body)) => ("200 OK", body),
-                None => ("404 Not Found", b"not found"),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body);
-        }
+/// Serves `files` (URL path → body) over plain HTTP on loopback. Returns the base URL and the
+/// server, whose connection count proves whether anything was downloaded.
+fn serve(files: Vec<(String, Vec<u8>)>) -> (String, Responder) {
+    let server = Responder::start(move |request| {
+        let (status, body): (&str, &[u8]) = match files.iter().find(|(p, _)| *p == request.path) {
+            Some((_, body)) => ("200 OK", body),
+            None => ("404 Not Found", b"not found"),
+        };
+        Reply::Bytes(response(status, None, body))
     });
-    (base, hits)
+    (server.url(), server)
 }
 
 struct Run {
@@ -232,7 +207,7 @@ fn download_with_matching_checksum_installs_and_is_cached() {
 
     let first = install(&scratch, &[("INPUT_DOWNLOAD_URL", &base)]);
     assert_success(&first);
-    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(hits.connections(), 1);
     assert_eq!(first.output_value("source"), Some("download"));
     assert_eq!(first.output_value("version"), Some(VERSION));
     let bin = PathBuf::from(first.output_value("path").expect("path output"));
@@ -250,11 +225,7 @@ fn download_with_matching_checksum_installs_and_is_cached() {
 
     let second = install(&scratch, &[("INPUT_DOWNLOAD_URL", &base)]);
     assert_success(&second);
-    assert_eq!(
-        hits.load(Ordering::SeqCst),
-        1,
-        "the second run must not download"
-    );
+    assert_eq!(hits.connections(), 1, "the second run must not download");
     assert_eq!(second.output_value("source"), Some("cache"));
     assert_eq!(second.output_value("path"), Some(bin.to_str().unwrap()));
 
@@ -269,7 +240,7 @@ fn download_with_matching_checksum_installs_and_is_cached() {
         "{}",
         third.stderr
     );
-    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    assert_eq!(hits.connections(), 2);
     assert_eq!(run_version(&bin), "dts-gate 9.9.9");
 }
 
@@ -292,7 +263,7 @@ fn tampered_archive_is_refused_and_nothing_is_installed() {
 
     let run = install(&scratch, &[("INPUT_DOWNLOAD_URL", &base)]);
     assert_eq!(run.output.status.code(), Some(1), "stderr: {}", run.stderr);
-    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(hits.connections(), 1);
     assert!(
         run.stderr.contains(&format!(
             "checksum mismatch for {}: expected {sha}",
@@ -333,7 +304,7 @@ fn missing_checksum_entry_builds_from_source() {
 
     let run = install(&scratch, &[("INPUT_DOWNLOAD_URL", &base)]);
     assert_success(&run);
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing may be downloaded");
+    assert_eq!(hits.connections(), 0, "nothing may be downloaded");
     assert!(
         run.stdout
             .contains(&format!("has no entry for {}", asset_name())),
@@ -385,7 +356,7 @@ fn build_from_source_input_skips_a_valid_download() {
         ],
     );
     assert_success(&run);
-    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    assert_eq!(hits.connections(), 0);
     assert!(
         run.stdout.contains("build-from-source is true"),
         "stdout: {}",

@@ -15,7 +15,7 @@ fn on(server: &mut ServerGuard, action: &str, job: &str, body: &str, times: usiz
         .mock("POST", "/")
         .match_header("x-tc-action", action)
         .match_header("x-tc-version", "2018-03-30")
-        .match_body(format!(r#"{{"JobId":"{job}"}}"#).as_str())
+        .match_body(job_body(job).as_str())
         .with_header("content-type", "application/json")
         .with_body(body)
         .expect(times)
@@ -26,8 +26,9 @@ fn describe(server: &mut ServerGuard, job: &str, body: &str, times: usize) -> Mo
     on(server, "DescribeMigrateCheckJob", job, body, times)
 }
 
-fn acknowledged(request_id: &str) -> String {
-    serde_json::json!({"Response": {"RequestId": request_id}}).to_string()
+/// The service refusing an action in the job's current state.
+fn in_conflict(message: &str) -> String {
+    service_error("FailedOperation.StatusInConflict", message)
 }
 
 fn jobs_output(run: &Run) -> Vec<Value> {
@@ -41,7 +42,7 @@ fn jobs_output(run: &Run) -> Vec<Value> {
 #[test]
 fn a_fresh_check_never_takes_the_previous_result_even_while_it_is_still_returned() {
     let mut server = Server::new();
-    let old_pass = answer("finished", 1, "100", 0, "ok");
+    let old_pass = pass();
     // The read before the create, then three more stale answers after it.
     let stale = describe(&mut server, JOB_ID, &old_pass, 4);
     let create = on(
@@ -51,17 +52,17 @@ fn a_fresh_check_never_takes_the_previous_result_even_while_it_is_still_returned
         &acknowledged("create-1"),
         1,
     );
-    let running = describe(&mut server, JOB_ID, &answer("running", 3, "40", 0, ""), 1);
+    let checking = describe(&mut server, JOB_ID, &running("40"), 1);
     let new_fail = describe(
         &mut server,
         JOB_ID,
-        &answer("finished", 0, "100", -1, "the target table now exists"),
+        &not_passed("the target table now exists"),
         1,
     );
     let run = Gate::against(&server.url())
         .env("DTS_CREATE_CHECK", "true")
         .run();
-    for m in [&stale, &create, &running, &new_fail] {
+    for m in [&stale, &create, &checking, &new_fail] {
         m.assert();
     }
     assert_eq!(run.code, 1, "{run:?}");
@@ -82,12 +83,7 @@ fn a_fresh_check_never_takes_the_previous_result_even_while_it_is_still_returned
 #[test]
 fn an_identical_result_counts_only_after_the_grace_period() {
     let mut server = Server::new();
-    let _same = describe(
-        &mut server,
-        JOB_ID,
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
+    let _same = describe(&mut server, JOB_ID, &pass(), 1);
     let _create = on(
         &mut server,
         "CreateMigrateCheckJob",
@@ -112,20 +108,12 @@ fn an_identical_result_counts_only_after_the_grace_period() {
 #[test]
 fn a_refused_create_fails_the_job_without_polling_on() {
     let mut server = Server::new();
-    let prior = describe(
-        &mut server,
-        JOB_ID,
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
+    let prior = describe(&mut server, JOB_ID, &pass(), 1);
     let create = on(
         &mut server,
         "CreateMigrateCheckJob",
         JOB_ID,
-        &service_error(
-            "FailedOperation.StatusInConflict",
-            "a check is already running",
-        ),
+        &in_conflict("a check is already running"),
         1,
     );
     let run = Gate::against(&server.url())
@@ -141,30 +129,10 @@ fn a_refused_create_fails_the_job_without_polling_on() {
 #[test]
 fn several_jobs_pass_only_if_every_job_passes() {
     let mut server = Server::new();
-    let _a = describe(
-        &mut server,
-        "dts-aaa1",
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
-    let _b1 = describe(
-        &mut server,
-        "dts-bbb2",
-        &answer("running", 3, "50", 0, ""),
-        1,
-    );
-    let _b2 = describe(
-        &mut server,
-        "dts-bbb2",
-        &answer("finished", 0, "100", -1, "no privilege"),
-        1,
-    );
-    let _c = describe(
-        &mut server,
-        "dts-ccc3",
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
+    let _a = describe(&mut server, "dts-aaa1", &pass(), 1);
+    let _b1 = describe(&mut server, "dts-bbb2", &running("50"), 1);
+    let _b2 = describe(&mut server, "dts-bbb2", &not_passed("no privilege"), 1);
+    let _c = describe(&mut server, "dts-ccc3", &pass(), 1);
     let run = Gate::against(&server.url())
         .env("DTS_JOB_ID", "dts-aaa1, dts-bbb2\ndts-ccc3,dts-aaa1")
         .run();
@@ -209,24 +177,14 @@ fn several_jobs_pass_only_if_every_job_passes() {
 #[test]
 fn the_most_severe_outcome_sets_the_exit_code() {
     let mut server = Server::new();
-    let _a = describe(
-        &mut server,
-        "dts-aaa1",
-        &answer("running", 3, "10", 0, ""),
-        1,
-    );
+    let _a = describe(&mut server, "dts-aaa1", &running("10"), 1);
     let _b = describe(
         &mut server,
         "dts-bbb2",
         &service_error("UnauthorizedOperation.NotEnoughPrivileges", "no"),
         1,
     );
-    let _c = describe(
-        &mut server,
-        "dts-ccc3",
-        &answer("finished", 0, "100", -1, "x"),
-        1,
-    );
+    let _c = describe(&mut server, "dts-ccc3", &not_passed("x"), 1);
     let run = Gate::against(&server.url())
         .env("DTS_JOB_ID", "dts-aaa1 dts-bbb2 dts-ccc3")
         .env("DTS_TIMEOUT", "1")
@@ -247,18 +205,8 @@ fn the_most_severe_outcome_sets_the_exit_code() {
 #[test]
 fn every_passing_job_is_started_and_reported() {
     let mut server = Server::new();
-    let _a = describe(
-        &mut server,
-        "dts-aaa1",
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
-    let _b = describe(
-        &mut server,
-        "dts-bbb2",
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
+    let _a = describe(&mut server, "dts-aaa1", &pass(), 1);
+    let _b = describe(&mut server, "dts-bbb2", &pass(), 1);
     let start_a = on(
         &mut server,
         "StartMigrateJob",
@@ -294,18 +242,8 @@ fn every_passing_job_is_started_and_reported() {
 #[test]
 fn nothing_is_started_unless_every_job_passed() {
     let mut server = Server::new();
-    let _a = describe(
-        &mut server,
-        "dts-aaa1",
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
-    let _b = describe(
-        &mut server,
-        "dts-bbb2",
-        &answer("finished", 0, "100", -1, "bad"),
-        1,
-    );
+    let _a = describe(&mut server, "dts-aaa1", &pass(), 1);
+    let _b = describe(&mut server, "dts-bbb2", &not_passed("bad"), 1);
     let start = server
         .mock("POST", "/")
         .match_header("x-tc-action", "StartMigrateJob")
@@ -324,20 +262,12 @@ fn nothing_is_started_unless_every_job_passed() {
 #[test]
 fn a_refused_start_exits_3() {
     let mut server = Server::new();
-    let _a = describe(
-        &mut server,
-        JOB_ID,
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
+    let _a = describe(&mut server, JOB_ID, &pass(), 1);
     let start = on(
         &mut server,
         "StartMigrateJob",
         JOB_ID,
-        &service_error(
-            "FailedOperation.StatusInConflict",
-            "job status is not checkPass",
-        ),
+        &in_conflict("job status is not checkPass"),
         1,
     );
     let run = Gate::against(&server.url())

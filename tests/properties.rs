@@ -1,31 +1,44 @@
 //! Property tests: the gate cannot be fooled by what the service (or anything pretending to be
 //! it) answers, and text from the service cannot become a workflow command or an output.
 
-use std::cell::Cell;
-use std::rc::Rc;
+mod common;
+
 use std::time::Duration;
 
+use common::fake_time::FakeTime;
+use common::runner::{commands_in, parse_output_file, parse_workflow_command};
 use dts_gate::api::{ApiVersion, CheckAnswer, parse_check_answer};
 use dts_gate::outcome::{Decision, JobOutcome, decide};
-use dts_gate::poll::{Clock, Job, Poller, Schedule, Sleeper};
+use dts_gate::poll::{Job, Poller, Schedule};
 use dts_gate::report::{markdown_text, outputs_file_text, sanitize, workflow_command};
-use dts_gate::runner::{commands_in, parse_output_file};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-#[derive(Clone, Default)]
-struct FakeTime(Rc<Cell<Duration>>);
+// The kit's runner rules, which every property below relies on, against known cases.
 
-impl Clock for FakeTime {
-    fn elapsed(&self) -> Duration {
-        self.0.get()
-    }
+#[test]
+fn the_kit_parses_commands_like_the_runner() {
+    let c = parse_workflow_command("  ::error title=a%3A b%2C c::x%0Ay%25").unwrap();
+    assert_eq!(c.name, "error");
+    assert_eq!(c.properties, [("title".to_string(), "a: b, c".to_string())]);
+    assert_eq!(c.data, "x\ny%");
+    assert_eq!(parse_workflow_command("x ::error::y"), None);
+    assert_eq!(commands_in("a\nb ##[error]c\n").len(), 1);
 }
 
-impl Sleeper for FakeTime {
-    fn sleep(&mut self, duration: Duration) {
-        self.0.set(self.0.get() + duration);
-    }
+#[test]
+fn the_kit_parses_output_files_like_the_runner() {
+    let parsed = parse_output_file("a=1\nb<<EOF\nx\ny\nEOF\n\nc=\n").unwrap();
+    assert_eq!(
+        parsed,
+        [
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "x\ny".to_string()),
+            ("c".to_string(), String::new())
+        ]
+    );
+    assert!(parse_output_file("b<<EOF\nx\n").is_err());
+    assert!(parse_output_file("junk\n").is_err());
 }
 
 /// Any JSON value a broken or hostile service might put in a field.

@@ -27,7 +27,7 @@ const HOSTILE: &str = "table <x> & \"y\" 'z' ]]> <![CDATA[ </failure> \u{1b}[31m
 fn answer_on(server: &mut ServerGuard, job: &str, body: &str, times: usize) -> Mock {
     server
         .mock("POST", "/")
-        .match_body(format!(r#"{{"JobId":"{job}"}}"#).as_str())
+        .match_body(job_body(job).as_str())
         .with_header("content-type", "application/json")
         .with_body(body)
         .expect(times)
@@ -214,7 +214,7 @@ fn check_all(run: &Run) -> (Value, Junit, std::collections::HashMap<String, Stri
 #[test]
 fn a_pass_reports_one_passing_case() {
     let mut server = Server::new();
-    let _m = reply(&mut server, &answer("finished", 1, "100", 0, "ok"));
+    let _m = reply(&mut server, &pass());
     let run = Gate::against(&server.url()).with_reports().run();
     assert_eq!(run.code, 0, "{run:?}");
     let (json, junit, env) = check_all(&run);
@@ -247,7 +247,7 @@ fn a_pass_reports_one_passing_case() {
 #[test]
 fn a_hostile_message_stays_data_in_every_report() {
     let mut server = Server::new();
-    let _m = reply(&mut server, &answer("finished", 0, "100", -1, HOSTILE));
+    let _m = reply(&mut server, &not_passed(HOSTILE));
     for outside in [false, true] {
         let gate = Gate::against(&server.url()).with_reports();
         let run = if outside { gate.outside_github() } else { gate }.run();
@@ -272,7 +272,7 @@ fn a_hostile_message_stays_data_in_every_report() {
 #[test]
 fn a_timeout_is_an_error_case() {
     let mut server = Server::new();
-    let _m = answer_on(&mut server, JOB_ID, &answer("running", 3, "50", 0, ""), 100);
+    let _m = answer_on(&mut server, JOB_ID, &running("50"), 100);
     let run = Gate::against(&server.url())
         .env("DTS_TIMEOUT", "1")
         .env("DTS_POLL_INTERVAL", "300ms")
@@ -296,13 +296,7 @@ fn a_timeout_is_an_error_case() {
 #[test]
 fn an_api_error_is_an_error_case_with_its_code() {
     let mut server = Server::new();
-    let _m = reply(
-        &mut server,
-        &service_error(
-            "AuthFailure.SignatureFailure",
-            "The provided credentials could not be validated.",
-        ),
-    );
+    let _m = reply(&mut server, &signature_failure());
     let run = Gate::against(&server.url()).with_reports().run();
     assert_eq!(run.code, 3, "{run:?}");
     let (json, junit, env) = check_all(&run);
@@ -374,18 +368,8 @@ fn a_configuration_error_still_writes_every_report() {
 #[test]
 fn several_jobs_get_a_case_each() {
     let mut server = Server::new();
-    let _a = answer_on(
-        &mut server,
-        "dts-aaa1",
-        &answer("finished", 1, "100", 0, "ok"),
-        1,
-    );
-    let _b = answer_on(
-        &mut server,
-        "dts-bbb2",
-        &answer("finished", 0, "100", -1, "no privilege"),
-        1,
-    );
+    let _a = answer_on(&mut server, "dts-aaa1", &pass(), 1);
+    let _b = answer_on(&mut server, "dts-bbb2", &not_passed("no privilege"), 1);
     let run = Gate::against(&server.url())
         .env("DTS_JOB_ID", "dts-aaa1, dts-bbb2")
         .env("DTS_START_MIGRATION", "true")
@@ -424,12 +408,12 @@ fn a_started_migration_is_in_the_json() {
     let _m = server
         .mock("POST", "/")
         .match_header("x-tc-action", "DescribeMigrateCheckJob")
-        .with_body(answer("finished", 1, "100", 0, "ok"))
+        .with_body(pass())
         .create();
     let _s = server
         .mock("POST", "/")
         .match_header("x-tc-action", "StartMigrateJob")
-        .with_body(json!({"Response": {"RequestId": "start-1"}}).to_string())
+        .with_body(acknowledged("start-1"))
         .create();
     let run = Gate::against(&server.url())
         .env("DTS_START_MIGRATION", "true")
@@ -445,61 +429,44 @@ fn a_started_migration_is_in_the_json() {
     assert_eq!(env["DTS_GATE_MIGRATION_STARTED"], "true");
 }
 
-fn item(name: &str, result: &str, reason: &str) -> Value {
-    json!({"CheckItemName": name, "CheckResult": result, "Description": "", "FailureReason": reason,
-           "Solution": format!("fix {name}"), "ErrorLog": [format!("{name}: log 1")],
-           "HelpDoc": ["https://cloud.tencent.com/document/product/571/58685"], "SkipInfo": ""})
+/// A check item with one log line, as these reports show it.
+fn item1(name: &str, result: &str, reason: &str) -> Item {
+    item(name, result, reason).logs(1)
 }
 
-fn step(no: u64, id: &str, name: &str, status: &str, skipped: bool, items: Vec<Value>) -> Value {
-    json!({"StepNo": no, "StepId": id, "StepName": name, "StepStatus": status,
-           "StepMessage": "", "DetailCheckItems": items, "HasSkipped": skipped})
+/// The gate, asking for every report, against a 2021-12-06 service answering `check`.
+fn run_2021(check: Check) -> Run {
+    let mut server = Server::new();
+    let _m = reply(&mut server, &check.request_id("req-21").body());
+    Gate::against(&server.url())
+        .env("DTS_API_VERSION", "2021-12-06")
+        .with_reports()
+        .run()
 }
 
 #[test]
 fn a_2021_check_gets_a_case_per_step() {
-    let mut server = Server::new();
-    let steps = vec![
-        step(0, "ConnectDBCheck", "Connection", "pass", false, vec![]),
-        step(
-            1,
-            "SrcPrivilegeCheck",
-            "Source privileges",
-            "failed",
-            false,
-            vec![
-                item("REPLICATION CLIENT", "failed", HOSTILE),
-                item("grants", "warning", "wide grants"),
-            ],
-        ),
-        step(
-            2,
-            "OptimizeCheck",
-            "Optimisation",
-            "failed",
-            true,
-            vec![item("keys", "failed", "no primary key")],
-        ),
-        step(
-            3,
-            "VersionCheck",
-            "Versions",
-            "warning",
-            false,
-            vec![item("minor", "warning", "older minor version")],
-        ),
-        step(4, "DstEmptyCheck", HOSTILE, "failed", false, vec![]),
-        step(5, "BinlogCheck", "Binlog", "blocked", false, vec![]),
+    let steps = [
+        step(0, "ConnectDBCheck", "pass").named("Connection"),
+        step(1, "SrcPrivilegeCheck", "failed")
+            .named("Source privileges")
+            .items([
+                item1("REPLICATION CLIENT", "failed", HOSTILE),
+                item1("grants", "warning", "wide grants"),
+            ]),
+        step(2, "OptimizeCheck", "failed")
+            .named("Optimisation")
+            .skipped()
+            .items([item1("keys", "failed", "no primary key")]),
+        step(3, "VersionCheck", "warning")
+            .named("Versions")
+            .items([item1("minor", "warning", "older minor version")]),
+        step(4, "DstEmptyCheck", "failed").named(HOSTILE),
+        step(5, "BinlogCheck", "blocked").named("Binlog"),
         // A repeated label must still make a unique test case.
-        step(6, "BinlogCheck", "Binlog", "notStarted", false, vec![]),
+        step(6, "BinlogCheck", "notStarted").named("Binlog"),
     ];
-    let body = json!({"Response": {"Status": "success", "CheckFlag": "checkNotPass", "BriefMsg": "brief",
-                                   "StepInfo": steps, "RequestId": "req-21"}});
-    let _m = reply(&mut server, &body.to_string());
-    let run = Gate::against(&server.url())
-        .env("DTS_API_VERSION", "2021-12-06")
-        .with_reports()
-        .run();
+    let run = run_2021(check("success", "checkNotPass").brief("brief").steps(steps));
     assert_eq!(run.code, 1, "{run:?}");
     let (json, junit, env) = check_all(&run);
     assert_eq!(json["api_version"], "2021-12-06");
@@ -554,25 +521,13 @@ fn a_2021_check_gets_a_case_per_step() {
 
 #[test]
 fn a_passing_2021_check_is_valid_against_both_schemas_as_is() {
-    let mut server = Server::new();
-    let steps = vec![
-        step(0, "ConnectDBCheck", "Connection", "pass", false, vec![]),
-        step(
-            1,
-            "VersionCheck",
-            "Versions",
-            "warning",
-            false,
-            vec![item("minor", "warning", "old")],
-        ),
+    let steps = [
+        step(0, "ConnectDBCheck", "pass").named("Connection"),
+        step(1, "VersionCheck", "warning")
+            .named("Versions")
+            .items([item1("minor", "warning", "old")]),
     ];
-    let body = json!({"Response": {"Status": "success", "CheckFlag": "checkPass", "BriefMsg": "ok",
-                                   "StepInfo": steps, "RequestId": "req-21"}});
-    let _m = reply(&mut server, &body.to_string());
-    let run = Gate::against(&server.url())
-        .env("DTS_API_VERSION", "2021-12-06")
-        .with_reports()
-        .run();
+    let run = run_2021(check("success", "checkPass").brief("ok").steps(steps));
     assert_eq!(run.code, 0, "{run:?}");
     let (_, junit, _) = check_all(&run);
     assert_eq!((junit.cases, junit.failures, junit.skipped), (3, 0, 0));
@@ -598,7 +553,7 @@ fn the_demo_writes_reports() {
 #[test]
 fn an_unwritable_report_is_a_warning_and_keeps_the_exit_code() {
     let mut server = Server::new();
-    let _m = reply(&mut server, &answer("finished", 1, "100", 0, "ok"));
+    let _m = reply(&mut server, &pass());
     // A path below a regular file can never be created.
     let blocker = std::env::temp_dir().join(format!("dts-gate-blocker-{}", std::process::id()));
     std::fs::write(&blocker, "").unwrap();

@@ -2,16 +2,15 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::http::{Reply, Responder};
 use common::*;
 use mockito::Server;
 
-/// Signals `running` after `after`, then checks it stopped within a second with `code`, and
-/// that its outputs say it was cancelled.
-fn assert_cancels(running: Running, signal: &str, code: i32, after: Duration) -> Run {
-    std::thread::sleep(after);
+/// Signals `running` (which the caller has brought to the moment to signal), then checks it
+/// stopped within a second of the signal with `code`, and that its outputs say it was cancelled.
+fn assert_cancels(running: Running, signal: &str, code: i32) -> Run {
     let sent = Instant::now();
     running.signal(signal);
     let run = running.wait();
@@ -34,17 +33,16 @@ fn assert_cancels(running: Running, signal: &str, code: i32, after: Duration) ->
 #[test]
 fn sigint_while_waiting_between_polls_exits_130() {
     let mut server = Server::new();
-    let _running = server
-        .mock("POST", "/")
-        .with_body(answer("running", 3, "30", 0, ""))
-        .create();
-    let running = Gate::against(&server.url())
+    let _running = server.mock("POST", "/").with_body(running("30")).create();
+    let mut running = Gate::against(&server.url())
         .env("DTS_POLL_INTERVAL", "30s")
         .with_reports()
         .spawn();
-    let run = assert_cancels(running, "INT", 130, Duration::from_millis(500));
+    // The first answer is logged before the 30 s wait for the next poll.
+    running.wait_for_line(|line| line.contains("running") && line.contains("30%"));
+    let run = assert_cancels(running, "INT", 130);
     assert_eq!(run.output("status"), "running");
-    assert!(run.commands_named("error")[0].data.contains("SIGINT"));
+    assert!(run.first_error().contains("SIGINT"));
     // The reports are written on a cancellation too.
     let json: serde_json::Value =
         serde_json::from_str(run.reports.json.as_deref().expect("JSON report")).unwrap();
@@ -61,17 +59,14 @@ fn sigint_while_waiting_between_polls_exits_130() {
 
 #[test]
 fn sigterm_during_a_request_that_never_answers_exits_143() {
-    // Accepts connections and never answers them.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", silent.local_addr().unwrap());
-    let _hold = std::thread::spawn(move || {
-        let held: Vec<_> = silent.incoming().take(4).collect();
-        std::thread::sleep(Duration::from_secs(60));
-        drop(held);
-    });
-    let running = Gate::against(&url).env("DTS_TIMEOUT", "30s").spawn();
-    let run = assert_cancels(running, "TERM", 143, Duration::from_millis(500));
-    assert!(run.commands_named("error")[0].data.contains("SIGTERM"));
+    let silent = Responder::always(Reply::Silence);
+    let mut running = Gate::against(&silent.url())
+        .env("DTS_TIMEOUT", "30s")
+        .spawn();
+    running.wait_for_start();
+    silent.wait_for_requests(1, Duration::from_secs(20));
+    let run = assert_cancels(running, "TERM", 143);
+    assert!(run.first_error().contains("SIGTERM"));
 }
 
 #[test]
@@ -80,18 +75,19 @@ fn nothing_is_started_after_a_cancellation() {
     let _running = server
         .mock("POST", "/")
         .match_header("x-tc-action", "DescribeMigrateCheckJob")
-        .with_body(answer("running", 3, "30", 0, ""))
+        .with_body(running("30"))
         .create();
     let start = server
         .mock("POST", "/")
         .match_header("x-tc-action", "StartMigrateJob")
         .expect(0)
         .create();
-    let running = Gate::against(&server.url())
+    let mut running = Gate::against(&server.url())
         .env("DTS_START_MIGRATION", "true")
         .env("DTS_POLL_INTERVAL", "10s")
         .spawn();
-    let run = assert_cancels(running, "INT", 130, Duration::from_millis(300));
+    running.wait_for_line(|line| line.contains("running") && line.contains("30%"));
+    let run = assert_cancels(running, "INT", 130);
     start.assert();
     assert_eq!(run.output("migration-started"), "false");
 }
@@ -138,7 +134,7 @@ fn a_runner_clock_ten_minutes_slow_is_corrected_from_the_date_header() {
             if (stamp - service_now).abs() > 300 {
                 service_error("AuthFailure.SignatureExpire", "the signature has expired").into()
             } else {
-                answer("finished", 1, "100", 0, "ok").into()
+                pass().into()
             }
         })
         .expect(2)
@@ -172,7 +168,7 @@ fn a_signature_expire_without_a_usable_date_is_permanent_with_a_hint() {
     let run = Gate::against(&server.url()).run();
     mock.assert();
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.commands_named("error")[0].data.contains("clock"));
+    assert!(run.first_error().contains("clock"));
 }
 
 #[test]

@@ -1,15 +1,35 @@
-//! Drives the real `dts-gate` binary as a CI runner would: a cleared environment, the variables
-//! a test names, temporary `GITHUB_OUTPUT`/`GITHUB_STEP_SUMMARY` files, and what it leaves
-//! behind read back with the runner's own rules.
+//! The test kit. This file drives the real `dts-gate` binary as a CI runner would: a cleared
+//! environment, the variables a test names, temporary `GITHUB_OUTPUT`/`GITHUB_STEP_SUMMARY`
+//! files, and what it leaves behind read back with the runner's own rules. Beside it:
+//! `runner` (those rules), `answers` (what the service answers), `http` (one loopback
+//! responder for what mockito cannot do) and `fake_time` (a clock for the poller).
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod answers;
+pub mod fake_time;
+pub mod http;
+pub mod runner;
+
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use dts_gate::runner::{WorkflowCommand, commands_in, parse_output_file};
+#[allow(unused_imports)] // for `use common::*`; not every test file answers as the service
+pub use answers::*;
+use runner::{WorkflowCommand, commands_in, parse_output_file};
+
+/// The README's margin past DTS_TIMEOUT ("exits within DTS_TIMEOUT + 2 s plus process start").
+pub const GRACE: Duration = Duration::from_secs(2);
+/// Process start and exit on a loaded two-core runner; far below any real overrun (a request
+/// without a time budget would hang for tens of seconds).
+pub const START_SLACK: Duration = Duration::from_millis(1000);
+
+/// How long [`Running::wait_for_line`] waits before it fails the test.
+const LINE_PATIENCE: Duration = Duration::from_secs(20);
 
 pub const JOB_ID: &str = "dts-1kl0iy0v";
 pub const SECRET_ID: &str = "AKIDintegration0test";
@@ -52,6 +72,26 @@ impl Run {
             .into_iter()
             .filter(|c| c.name == name)
             .collect()
+    }
+
+    /// The message of the first `::error` annotation; fails the test if there is none.
+    pub fn first_error(&self) -> String {
+        let errors = self.commands_named("error");
+        let first = errors
+            .first()
+            .unwrap_or_else(|| panic!("no error annotation: {self:?}"));
+        first.data.clone()
+    }
+
+    /// Fails unless every one of `texts` is somewhere on stdout.
+    pub fn assert_stdout_has(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(
+                self.stdout.contains(text),
+                "{text:?} not on stdout:\n{}",
+                self.stdout
+            );
+        }
     }
 
     pub fn output(&self, name: &str) -> &str {
@@ -175,15 +215,40 @@ impl Gate {
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let started = Instant::now();
-        let child = cmd.spawn().expect("the binary runs");
+        let mut child = cmd.spawn().expect("the binary runs");
+        // Read on a thread as it comes, so a test can wait for a line before it acts.
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            loop {
+                let mut line = Vec::new();
+                match stdout.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if send.send(line).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
         Running {
             child,
             started,
+            lines,
+            stdout: Vec::new(),
             dir,
             github: self.github,
             reports: self.reports,
         }
     }
+}
+
+/// Runs `gates` at the same time and waits for them all: for a table of cases that each wait
+/// on a deadline. Each run's `wall` ends when it was waited for (they are waited for in order).
+pub fn run_together(gates: impl IntoIterator<Item = Gate>) -> Vec<Run> {
+    let running: Vec<Running> = gates.into_iter().map(Gate::spawn).collect();
+    running.into_iter().map(Running::wait).collect()
 }
 
 /// Where a run's `DTS_REPORT_*` files go, inside its temporary directory.
@@ -199,6 +264,9 @@ fn report_paths(dir: &Path) -> [(&'static str, PathBuf); 3] {
 pub struct Running {
     pub child: Child,
     pub started: Instant,
+    lines: Receiver<Vec<u8>>,
+    /// What [`Running::wait_for_line`] has taken from `lines` so far.
+    stdout: Vec<u8>,
     dir: PathBuf,
     github: bool,
     reports: bool,
@@ -215,9 +283,50 @@ impl Running {
         assert!(status.success(), "kill -{signal} failed");
     }
 
-    pub fn wait(self) -> Run {
-        let out = self.child.wait_with_output().expect("the binary ends");
+    /// Waits until the binary prints a stdout line for which `wanted` holds, and returns it.
+    /// Fails the test if none comes within 20 s or stdout ends first.
+    pub fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + LINE_PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = self.lines.recv_timeout(left) else {
+                panic!(
+                    "the line never came; stdout so far:\n{}",
+                    String::from_utf8_lossy(&self.stdout)
+                );
+            };
+            self.stdout.extend_from_slice(&line);
+            let line = String::from_utf8_lossy(&line).into_owned();
+            if wanted(&line) {
+                return line;
+            }
+        }
+    }
+
+    /// Waits for the first line a gate run prints (`dts-gate VERSION: waiting for ...`).
+    pub fn wait_for_start(&mut self) -> String {
+        self.wait_for_line(|line| {
+            line.starts_with(concat!(
+                "dts-gate ",
+                env!("CARGO_PKG_VERSION"),
+                ": waiting for "
+            ))
+        })
+    }
+
+    pub fn wait(mut self) -> Run {
+        let mut stderr = Vec::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_end(&mut stderr)
+            .unwrap();
+        let status = self.child.wait().expect("the binary ends");
         let wall = self.started.elapsed();
+        // The reader thread ends with stdout, which closes the channel.
+        let mut stdout = std::mem::take(&mut self.stdout);
+        stdout.extend(self.lines.iter().flatten());
         let output_raw = std::fs::read_to_string(self.dir.join("github_output")).unwrap();
         let summary = std::fs::read_to_string(self.dir.join("github_step_summary")).unwrap();
         let report_paths = report_paths(&self.dir);
@@ -239,9 +348,9 @@ impl Running {
                 .collect()
         });
         Run {
-            code: out.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
+            code: status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(stdout).unwrap(),
+            stderr: String::from_utf8(stderr).unwrap(),
             wall,
             outputs,
             output_raw,
@@ -260,47 +369,4 @@ fn temp_dir() -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A `DescribeMigrateCheckJob` answer body.
-pub fn answer(status: &str, flag: i64, progress: &str, code: i64, message: &str) -> String {
-    serde_json::json!({"Response": {
-        "Status": status,
-        "CheckFlag": flag,
-        "Progress": progress,
-        "ErrorCode": code,
-        "ErrorMessage": message,
-        "RequestId": format!("req-{status}-{flag}"),
-    }})
-    .to_string()
-}
-
-/// A service error body.
-pub fn service_error(code: &str, message: &str) -> String {
-    serde_json::json!({"Response": {
-        "Error": {"Code": code, "Message": message},
-        "RequestId": "req-error",
-    }})
-    .to_string()
-}
-
-/// Reads one HTTP/1.1 request (head and `Content-Length` body) from a hand-written test server,
-/// so the client is left waiting for whatever answer the test wants to give.
-pub fn read_http_request(reader: &mut impl std::io::BufRead) -> std::io::Result<()> {
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
-        }
-        if line == "\r\n" {
-            break;
-        }
-    }
-    reader.read_exact(&mut vec![0; length])
 }

@@ -1,7 +1,8 @@
 //! How the GitHub Actions runner reads what the gate writes, following actions/runner
 //! (`ActionCommand.TryParseV2`, `ActionCommand.TryParse`, `FileCommandManager`). The gate itself
 //! never parses these; tests use them to prove that what the runner reads back is exactly what
-//! was meant, and nothing more.
+//! was meant, and nothing more. The one copy: `src/lib.rs` includes this file for the unit tests
+//! of `report`, and its own tests are in `tests/properties.rs`.
 
 /// A `::name key=value,...::data` command as the runner decodes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,34 +109,4 @@ pub fn parse_output_file(text: &str) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_commands_like_the_runner() {
-        let c = parse_workflow_command("  ::error title=a%3A b%2C c::x%0Ay%25").unwrap();
-        assert_eq!(c.name, "error");
-        assert_eq!(c.properties, [("title".to_string(), "a: b, c".to_string())]);
-        assert_eq!(c.data, "x\ny%");
-        assert_eq!(parse_workflow_command("x ::error::y"), None);
-        assert_eq!(commands_in("a\nb ##[error]c\n").len(), 1);
-    }
-
-    #[test]
-    fn parses_output_files_like_the_runner() {
-        let parsed = parse_output_file("a=1\nb<<EOF\nx\ny\nEOF\n\nc=\n").unwrap();
-        assert_eq!(
-            parsed,
-            [
-                ("a".to_string(), "1".to_string()),
-                ("b".to_string(), "x\ny".to_string()),
-                ("c".to_string(), String::new())
-            ]
-        );
-        assert!(parse_output_file("b<<EOF\nx\n").is_err());
-        assert!(parse_output_file("junk\n").is_err());
-    }
 }
