@@ -4,9 +4,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufReader, Write};
-use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use common::http::{Reply, Responder};
 use common::*;
 
 /// The ids of the threads of process `pid`.
@@ -22,34 +23,33 @@ fn threads_of(pid: u32) -> BTreeSet<u32> {
 
 #[test]
 fn polls_reuse_the_same_threads() {
-    // A hand-written endpoint that closes every connection, like the demo's simulator, and
-    // looks at the gate's threads while each request waits for its answer: a request on a
-    // thread of its own, or a name lookup on one, would show as a new thread id each time.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let running = Gate::against(&endpoint)
+    // The kit's responder closes every connection, like the demo's simulator; it looks at the
+    // gate's threads while each request waits for its answer: a request on a thread of its
+    // own, or a name lookup on one, would show as a new thread id each time.
+    let gate_pid: Arc<Mutex<Option<u32>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<BTreeSet<u32>>>> = Arc::default();
+    let body = answer("running", 3, "30", 0, "");
+    let responder = {
+        let (gate_pid, seen) = (gate_pid.clone(), seen.clone());
+        Responder::start(move |_| {
+            if let Some(pid) = *gate_pid.lock().unwrap() {
+                seen.lock().unwrap().push(threads_of(pid));
+            }
+            Reply::json(&body)
+        })
+    };
+    let running = Gate::against(&responder.url())
         .env("DTS_POLL_INTERVAL", "100ms")
         .env("DTS_TIMEOUT", "1m")
         .spawn();
-    let pid = running.child.id();
-    let body = answer("running", 3, "30", 0, "");
-    let mut seen = Vec::new();
-    for _ in 0..8 {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream);
-        read_http_request(&mut reader).unwrap();
-        seen.push(threads_of(pid));
-        let mut stream = reader.into_inner();
-        write!(
-            stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-    }
+    *gate_pid.lock().unwrap() = Some(running.child.id());
+    // The first request may come before the pid is known: wait for eight seen ones.
+    responder.wait_for_requests(9, Duration::from_secs(20));
     running.signal("TERM");
     let run = running.wait();
     assert_eq!(run.code, 143, "{run:?}");
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 8, "{seen:?}");
     assert!(
         seen.iter().all(|threads| *threads == seen[0]),
         "the gate's threads changed between polls: {seen:?}"
