@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use crate::gate::{self, Cancellation};
+use crate::hints::Surface;
 use crate::invocation::Mode;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
@@ -12,9 +13,11 @@ use crate::{cli, demo, dry_run};
 /// Runs `mode`, reporting through `reporter`; `cancellation` stops a wait early.
 pub fn run<W: Write, E: Write>(
     mode: Mode,
+    surface: Surface,
     reporter: &mut Reporter<W, E>,
     cancellation: &Cancellation,
 ) -> Outcome {
+    reporter.configured_through(surface);
     match mode {
         Mode::Help => {
             reporter.info(cli::HELP.trim_end());
@@ -24,7 +27,7 @@ pub fn run<W: Write, E: Write>(
             reporter.info(&format!("dts-gate {}", env!("CARGO_PKG_VERSION")));
             Outcome::NothingGated
         }
-        Mode::Invalid(errors) => gate::reject(errors, reporter),
+        Mode::Invalid(errors) => gate::reject(errors, surface, reporter),
         Mode::DryRun(config) => {
             dry_run::print(&config, reporter);
             Outcome::NothingGated

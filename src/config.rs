@@ -97,6 +97,8 @@ pub struct Config {
     /// Settings that are valid but probably not what the user meant, one line each, shown
     /// before the first request.
     pub warnings: Vec<String>,
+    /// How the user configures the gate: messages name settings the way the user sets them.
+    pub surface: Surface,
 }
 
 impl Config {
@@ -366,6 +368,7 @@ impl Vars {
                 start_migration: start_migration?,
                 extra_roots,
                 warnings: Vec::new(),
+                surface: self.surface(),
             })
         })();
         check.finish(config).map(|mut config| {

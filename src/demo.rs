@@ -11,6 +11,7 @@ use crate::api::{ApiVersion, CONTENT_TYPE, SERVICE};
 use crate::api::{Credentials, Language};
 use crate::config::{Config, DemoMode, DemoSettings, parse_endpoint};
 use crate::gate;
+use crate::hints::Surface;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
 use crate::sign;
@@ -268,6 +269,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         start_migration: false,
         extra_roots: None,
         warnings: Vec::new(),
+        surface: Surface::default(),
     }
 }
 
@@ -288,6 +290,7 @@ pub fn run<W: Write, E: Write>(
                         "the simulated endpoint could not listen on 127.0.0.1 ({e}); run without --demo"
                     ),
                 }],
+                Surface::default(),
                 reporter,
             );
         }

@@ -14,6 +14,7 @@ use crate::config::{Config, ConfigError};
 use crate::dts::{Dts, LiveDts};
 use crate::duration;
 use crate::fresh::{Freshness, Prior};
+use crate::hints::Surface;
 use crate::outcome::{JobOutcome, JobReport, Outcome, Start};
 use crate::poll::{Cancelled, Clock, Event, Job, Poller, Schedule, Sleeper, Waited};
 use crate::report::{self, Reporter, RunSummary};
@@ -88,6 +89,7 @@ pub fn run<W: Write, E: Write>(
     let (reports, requests) = gate_jobs(config, &mut seams, reporter);
     let outcome = Outcome::Jobs(reports);
     reporter.finish(&RunSummary {
+        surface: config.surface,
         region: &config.region,
         api: config.api_version,
         timeout: config.timeout,
@@ -329,10 +331,12 @@ fn start_migrations<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
 /// Reports an invalid configuration (every problem, one line each) without sending anything.
 pub fn reject<W: Write, E: Write>(
     errors: Vec<ConfigError>,
+    surface: Surface,
     reporter: &mut Reporter<W, E>,
 ) -> Outcome {
     let outcome = Outcome::InvalidConfig(errors);
     reporter.finish(&RunSummary {
+        surface,
         region: "",
         api: ApiVersion::V2018,
         timeout: Duration::ZERO,

@@ -32,6 +32,9 @@ pub enum Setting {
     ApiVersion,
     CreateCheck,
     CreateGrace,
+    ReportJson,
+    ReportJunit,
+    ReportDotenv,
 }
 
 impl Setting {
@@ -48,6 +51,9 @@ impl Setting {
             Setting::ApiVersion => "DTS_API_VERSION",
             Setting::CreateCheck => "DTS_CREATE_CHECK",
             Setting::CreateGrace => "DTS_CREATE_GRACE",
+            Setting::ReportJson => "DTS_REPORT_JSON",
+            Setting::ReportJunit => "DTS_REPORT_JUNIT",
+            Setting::ReportDotenv => "DTS_REPORT_DOTENV",
         }
     }
 
@@ -64,6 +70,9 @@ impl Setting {
             Setting::ApiVersion => "api-version",
             Setting::CreateCheck => "create-check",
             Setting::CreateGrace => "create-grace",
+            Setting::ReportJson => "report-json",
+            Setting::ReportJunit => "report-junit",
+            Setting::ReportDotenv => "report-dotenv",
         })
     }
 }
@@ -306,6 +315,9 @@ mod tests {
             Setting::ApiVersion,
             Setting::CreateCheck,
             Setting::CreateGrace,
+            Setting::ReportJson,
+            Setting::ReportJunit,
+            Setting::ReportDotenv,
         ] {
             let Some(input) = setting.input() else {
                 assert!(!action.contains(&format!("{}:", setting.variable())));

@@ -17,7 +17,12 @@ fn main() -> ExitCode {
     // Before anything can fail, so even a configuration error leaves its reports behind.
     reporter.reports(invocation.reports.clone());
     let cancellation = app::cancellation_on_signals(&mut reporter);
-    let outcome = app::run(invocation.mode, &mut reporter, &cancellation);
+    let outcome = app::run(
+        invocation.mode,
+        invocation.surface,
+        &mut reporter,
+        &cancellation,
+    );
     ExitCode::from(outcome::exit_code(&outcome))
 }
 

@@ -65,6 +65,12 @@ pub enum Event<'a> {
     },
     /// A finished answer that may be the previous check's result was ignored.
     Stale { job: &'a str, elapsed: Duration },
+    /// The job has shown no check at all (`status`) for `waited`: perhaps none was created.
+    NoCheckYet {
+        job: &'a str,
+        status: &'a str,
+        waited: Duration,
+    },
     Warning {
         job: &'a str,
         title: &'static str,
@@ -457,14 +463,10 @@ impl JobState {
             let since = *self.not_started_since.get_or_insert(elapsed);
             if !self.warned_not_started && elapsed - since >= UNAVAILABLE_WARNING_AFTER {
                 self.warned_not_started = true;
-                observe(Event::Warning {
+                observe(Event::NoCheckYet {
                     job,
-                    title: "No DTS check yet",
-                    message: format!(
-                        "the check has been `{}` for {}s: no check may have been created for this job; run CreateMigrateCheckJob first (or set DTS_CREATE_CHECK=true)",
-                        answer.status,
-                        (elapsed - since).as_secs()
-                    ),
+                    status: &answer.status,
+                    waited: elapsed - since,
                 });
             }
         } else {
@@ -631,6 +633,7 @@ mod tests {
                 Event::Retrying { job, attempt, .. } => format!("{job} retry {attempt}"),
                 Event::Stale { job, .. } => format!("{job} stale"),
                 Event::Warning { job, title, .. } => format!("{job} warning {title}"),
+                Event::NoCheckYet { job, .. } => format!("{job} warning No DTS check yet"),
             })
         });
         (waited, events, requests)

@@ -607,3 +607,28 @@ fn secrets_the_service_echoes_back_are_scrubbed_everywhere() {
         .find(|rest| rest.chars().take(64).all(|c| c.is_ascii_hexdigit()) && rest.len() >= 64);
     assert!(signature.is_none(), "a request signature leaked: {run:?}");
 }
+
+#[test]
+fn inside_the_action_advice_names_the_action_inputs() {
+    let mut server = Server::new();
+    let _mock = server
+        .mock("POST", "/")
+        .with_body(service_error("ResourceNotFound.JobNotExist", "no such job"))
+        .create();
+    let run = Gate::against(&server.url())
+        .env("DTS_GATE_SURFACE", "action")
+        .run();
+    assert_eq!(run.code, 3, "{run:?}");
+    let error = &run.commands_named("error")[0].data;
+    assert!(
+        error.contains("check the `job-id` input and the `region` input"),
+        "{error}"
+    );
+    assert!(error.contains("`api-version: 2021-12-06`"), "{error}");
+    assert!(
+        run.summary.contains("the `job-id` input"),
+        "{}",
+        run.summary
+    );
+    assert!(!error.contains("DTS_JOB_ID"), "{error}");
+}

@@ -173,24 +173,6 @@ impl ApiError {
             ApiError::Service { request_id, .. } => Some(request_id),
         }
     }
-
-    /// What the user should do about this error (which variable, which value), when there is a
-    /// clear answer. `api` is the version the request used.
-    pub fn hint(&self, api: ApiVersion) -> Option<String> {
-        match self {
-            ApiError::Service { code, .. } => hint_for_code(code, api),
-            // rustls's wording for a chain no trusted root signs: typically an inspecting proxy.
-            ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
-                "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate".into(),
-            ),
-            ApiError::Transport { .. } | ApiError::Unreachable { .. } => Some(
-                "check the runner's network, DTS_ENDPOINT and HTTPS_PROXY/NO_PROXY; the gate retried until the deadline".into(),
-            ),
-            ApiError::HttpStatus { .. } | ApiError::Malformed { .. } => Some(
-                "the endpoint did not answer like the DTS API; check DTS_ENDPOINT and any proxy in between".into(),
-            ),
-        }
-    }
 }
 
 impl fmt::Display for ApiError {
@@ -219,43 +201,6 @@ pub fn is_transient_code(code: &str) -> bool {
             || code
                 .strip_prefix(p)
                 .is_some_and(|rest| rest.starts_with('.'))
-    })
-}
-
-fn hint_for_code(code: &str, api: ApiVersion) -> Option<String> {
-    let family = code.split('.').next().unwrap_or(code);
-    Some(match (family, code) {
-        (_, "AuthFailure.SignatureExpire") => {
-            "the runner's clock is more than 5 minutes off; sync it (NTP) and run again".into()
-        }
-        (_, "AuthFailure.SecretIdNotFound" | "AuthFailure.InvalidSecretId") => {
-            "check TENCENTCLOUD_SECRET_ID: the key does not exist or was deleted".into()
-        }
-        (_, "AuthFailure.SignatureFailure") => {
-            "check that TENCENTCLOUD_SECRET_KEY belongs to TENCENTCLOUD_SECRET_ID".into()
-        }
-        (_, "AuthFailure.TokenFailure") => {
-            "TENCENTCLOUD_TOKEN is invalid or expired; fetch fresh temporary credentials".into()
-        }
-        ("AuthFailure" | "UnauthorizedOperation", _) => format!(
-            "grant the key's CAM user or role permission for dts:{} on this job",
-            api.describe_check_action()
-        ),
-        ("ResourceNotFound", _) => format!(
-            "check DTS_JOB_ID and TENCENTCLOUD_REGION (the job's own region); if the job was created with the other DTS API generation, set DTS_API_VERSION={} (now {})",
-            api.other().as_str(),
-            api.as_str()
-        ),
-        ("InvalidParameter" | "InvalidParameterValue" | "MissingParameter", _) => {
-            "check DTS_JOB_ID: it must be the id of a migration job, e.g. dts-1kl0iy0v".into()
-        }
-        ("UnsupportedRegion", _) => "check TENCENTCLOUD_REGION: DTS is not offered there".into(),
-        ("InvalidAction" | "NoSuchVersion" | "ActionOffline", _) => format!(
-            "this endpoint does not serve {} {}; check DTS_ENDPOINT, TENCENTCLOUD_REGION and DTS_API_VERSION",
-            api.describe_check_action(),
-            api.as_str()
-        ),
-        _ => return None,
     })
 }
 
@@ -751,11 +696,6 @@ mod tests {
             }
         );
         assert!(!e.is_transient());
-        assert!(
-            e.hint(ApiVersion::V2018)
-                .unwrap()
-                .contains("TENCENTCLOUD_SECRET_KEY")
-        );
     }
 
     #[test]
@@ -868,31 +808,6 @@ mod tests {
         ] {
             assert!(!is_transient_code(code), "{code}");
         }
-    }
-
-    #[test]
-    fn hints_name_what_to_change() {
-        let hint = |code: &str| hint_for_code(code, ApiVersion::V2018).unwrap_or_default();
-        assert!(hint("AuthFailure.SignatureExpire").contains("clock"));
-        assert!(hint("ResourceNotFound.JobNotExist").contains("DTS_JOB_ID"));
-        assert!(hint("ResourceNotFound.JobNotExist").contains("DTS_API_VERSION=2021-12-06"));
-        assert!(
-            hint("UnauthorizedOperation.NotEnoughPrivileges")
-                .contains("dts:DescribeMigrateCheckJob")
-        );
-        assert!(hint("UnsupportedRegion").contains("TENCENTCLOUD_REGION"));
-        assert_eq!(
-            hint_for_code("FailedOperation.Whatever", ApiVersion::V2018),
-            None
-        );
-        let hint = |code: &str| hint_for_code(code, ApiVersion::V2021).unwrap_or_default();
-        assert!(
-            hint("ResourceNotFound.ResourceNotFoundError").contains("DTS_API_VERSION=2018-03-30")
-        );
-        assert!(
-            hint("UnauthorizedOperation.PermissionDenied")
-                .contains("dts:DescribeMigrationCheckJob")
-        );
     }
 
     #[test]

@@ -14,11 +14,14 @@ use super::text::sanitize;
 use super::verdict::{self, Verdict};
 use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep};
 use crate::duration;
+use crate::hints::Surface;
 use crate::outcome::{JobOutcome, JobReport, Outcome, Start, check_flag_meaning, exit_code};
 
 /// What the final report is about.
 #[derive(Debug, Clone)]
 pub struct RunSummary<'a> {
+    /// How the user configures the gate: hints name settings the way the user sets them.
+    pub surface: Surface,
     pub region: &'a str,
     pub api: ApiVersion,
     pub timeout: Duration,

@@ -76,6 +76,7 @@ pub fn answer_2021(status: &str, flag: &str, steps: Vec<CheckStep>) -> CheckAnsw
 
 pub fn run_of(outcome: &Outcome) -> RunSummary<'_> {
     RunSummary {
+        surface: crate::hints::Surface::CommandLine,
         region: "ap-guangzhou",
         api: outcome
             .jobs()

@@ -11,6 +11,7 @@ use super::facts::{RunFacts, flag_text, progress_text};
 use super::text::sanitize;
 use crate::api::{CheckAnswer, CheckStep};
 use crate::duration;
+use crate::hints::{self, Surface};
 use crate::poll::Event;
 
 /// An unchanged answer is still logged this often, so a long wait visibly lives.
@@ -51,6 +52,8 @@ impl Line {
 pub struct Progress {
     /// Prefix lines with the job id (several jobs).
     pub label_jobs: bool,
+    /// Advice names settings the way the user sets them.
+    pub surface: Surface,
     last_logged: HashMap<String, (String, Option<String>, Duration)>,
     steps_logged: HashSet<(String, usize, String)>,
 }
@@ -90,25 +93,45 @@ impl Progress {
             Event::Stale { job, elapsed } => vec![Line::out(self.labelled(
                 job,
                 format!(
-                    "[{:>7.1}s] ignoring a finished result that may be the previous check's; waiting for the new check to be seen (see DTS_CREATE_GRACE)",
-                    elapsed.as_secs_f64()
+                    "[{:>7.1}s] ignoring a finished result that may be the previous check's; waiting for the new check to be seen ({})",
+                    elapsed.as_secs_f64(),
+                    hints::create_grace(self.surface)
                 ),
             ))],
+            Event::NoCheckYet {
+                job,
+                status,
+                waited,
+            } => vec![annotations::line(
+                &Notice::warning(
+                    self.labelled_title("No DTS check yet", job),
+                    format!(
+                        "the check has been `{status}` for {}s: no check may have been created for this job; {}",
+                        waited.as_secs(),
+                        hints::create_a_check(self.surface)
+                    ),
+                ),
+                on_github,
+            )],
             Event::Warning {
                 job,
                 title,
                 message,
             } => {
-                let title = if self.label_jobs {
-                    format!("{title}: {job}")
-                } else {
-                    title.to_string()
-                };
                 vec![annotations::line(
-                    &Notice::warning(title, message.to_string()),
+                    &Notice::warning(self.labelled_title(title, job), message.to_string()),
                     on_github,
                 )]
             }
+        }
+    }
+
+    /// A warning's title, naming its job when there are several.
+    fn labelled_title(&self, title: &str, job: &str) -> String {
+        if self.label_jobs {
+            format!("{title}: {job}")
+        } else {
+            title.to_string()
         }
     }
 

@@ -37,6 +37,7 @@ pub use text::{
 pub use verdict::Verdict;
 
 use crate::config::{GithubRunner, ReportFiles};
+use crate::hints::{Setting, Surface};
 use crate::poll::Event;
 use log::{Line, Progress, Stream};
 
@@ -72,6 +73,11 @@ impl<W: Write, E: Write> Reporter<W, E> {
     /// With several jobs, every progress line names its job.
     pub fn label_jobs(&mut self, on: bool) {
         self.progress.label_jobs = on;
+    }
+
+    /// How the user configures the gate, so advice names settings the way they are set.
+    pub fn configured_through(&mut self, surface: Surface) {
+        self.progress.surface = surface;
     }
 
     fn on_github(&self) -> bool {
@@ -142,7 +148,7 @@ impl<W: Write, E: Write> Reporter<W, E> {
 }
 
 /// What a report is called, its variable, its path if asked for, and how to render it.
-type ReportFile<'a> = (&'a str, &'a str, &'a Option<String>, &'a dyn Fn() -> String);
+type ReportFile<'a> = (&'a str, Setting, &'a Option<String>, &'a dyn Fn() -> String);
 
 impl<W: Write, E: Write> Reporter<W, E> {
     /// Writes each requested report file, replacing what was there. A file that cannot be written
@@ -158,19 +164,23 @@ impl<W: Write, E: Write> Reporter<W, E> {
             hostname: hostname.as_deref().unwrap_or("localhost"),
         };
         let reports: [ReportFile; 3] = [
-            ("JSON report", "DTS_REPORT_JSON", &files.json, &|| {
+            ("JSON report", Setting::ReportJson, &files.json, &|| {
                 json::render(facts)
             }),
-            ("JUnit report", "DTS_REPORT_JUNIT", &files.junit, &|| {
+            ("JUnit report", Setting::ReportJunit, &files.junit, &|| {
                 junit::render(facts, &context)
             }),
-            ("dotenv report", "DTS_REPORT_DOTENV", &files.dotenv, &|| {
-                dotenv::render(facts)
-            }),
+            (
+                "dotenv report",
+                Setting::ReportDotenv,
+                &files.dotenv,
+                &|| dotenv::render(facts),
+            ),
         ];
-        for (what, variable, path, render) in reports {
+        for (what, setting, path, render) in reports {
             let Some(path) = path else { continue };
             if let Err(e) = replace_file(path, &render()) {
+                let variable = self.progress.surface.name(setting);
                 self.warning(
                     &format!("{what} not written"),
                     &format!(

@@ -140,7 +140,7 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
     }
     if let JobOutcome::Failed { error, .. } = &job.job.outcome {
         rows.push(("API error", markdown_text(&error.to_string())));
-        if let Some(hint) = error.hint(run.api) {
+        if let Some(hint) = crate::hints::api_error(error, run.api, run.surface) {
             rows.push(("What to do", markdown_text(&hint)));
         }
     }

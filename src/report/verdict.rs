@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::facts::{JobFacts, RunSummary, flag_text, progress_text, signal_name};
 use crate::api::{ApiError, ApiVersion, CheckStep};
 use crate::duration;
+use crate::hints::{self, Surface};
 use crate::outcome::{JobOutcome, JobReport, Severity, Start};
 
 /// A title and a paragraph.
@@ -37,7 +38,7 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             format!("StartMigrateJob failed: {id}"),
             format!(
                 "the check passed but starting the migration failed: {}.{unsure}",
-                api_error_message(error, run.api)
+                api_error_message(error, run.api, run.surface)
             ),
         ));
     }
@@ -97,7 +98,7 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
         JobOutcome::TimedOut { last, last_error } => (
             format!("DTS check timed out: {id}"),
             format!(
-                "the check was still {} ({}) when the timeout ({}) passed after {} polls{}; raise DTS_TIMEOUT or look at the job in the DTS console.",
+                "the check was still {} ({}) when the timeout ({}) passed after {} polls{}; {}.",
                 last.status,
                 progress_text(last),
                 duration::format(run.timeout),
@@ -106,11 +107,12 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
                     .as_ref()
                     .map(|e| format!("; the last request failed: {e}"))
                     .unwrap_or_default(),
+                hints::raise_timeout(run.surface),
             ),
         ),
         JobOutcome::Failed { error, .. } => (
             format!("DTS API error: {id}"),
-            api_error_message(error, run.api),
+            api_error_message(error, run.api, run.surface),
         ),
     };
     Some(Verdict::new(title, message))
@@ -144,12 +146,12 @@ pub fn run_verdict(run: &RunSummary, jobs: &[JobFacts]) -> Option<Verdict> {
 }
 
 /// An API error for a person: the error, its request id and what to do about it.
-fn api_error_message(error: &ApiError, api: ApiVersion) -> String {
+fn api_error_message(error: &ApiError, api: ApiVersion, surface: Surface) -> String {
     let mut text = error.to_string();
     if let Some(id) = error.request_id().filter(|r| !r.is_empty()) {
         let _ = write!(text, " (RequestId {id})");
     }
-    if let Some(hint) = error.hint(api) {
+    if let Some(hint) = hints::api_error(error, api, surface) {
         let _ = write!(text, "; {hint}");
     }
     text
