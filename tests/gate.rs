@@ -626,7 +626,7 @@ fn inside_the_action_advice_names_the_action_inputs() {
     );
     assert!(error.contains("`api-version: 2021-12-06`"), "{error}");
     assert!(
-        run.summary.contains("the `job-id` input"),
+        run.summary.contains(r"the \`job-id\` input"),
         "{}",
         run.summary
     );
