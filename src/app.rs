@@ -4,21 +4,22 @@
 use std::io::Write;
 
 use crate::gate::{self, Cancellation};
-use crate::hints::Surface;
-use crate::invocation::Mode;
+use crate::invocation::{Invocation, Mode};
 use crate::outcome::Outcome;
 use crate::report::Reporter;
 use crate::{cli, demo, dry_run};
 
-/// Runs `mode`, reporting through `reporter`; `cancellation` stops a wait early.
+/// Runs the invocation's mode, reporting through `reporter` (its report files in every
+/// outcome, a configuration error too); `cancellation` stops a wait early.
 pub fn run<W: Write, E: Write>(
-    mode: Mode,
-    surface: Surface,
+    invocation: Invocation,
     reporter: &mut Reporter<W, E>,
     cancellation: &Cancellation,
 ) -> Outcome {
+    let surface = invocation.surface;
+    reporter.reports(invocation.reports);
     reporter.configured_through(surface);
-    match mode {
+    match invocation.mode {
         Mode::Help => {
             reporter.info(cli::HELP.trim_end());
             Outcome::NothingGated
