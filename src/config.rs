@@ -45,6 +45,7 @@ pub struct Vars {
     dts_create_check: Option<String>,
     dts_create_grace: Option<String>,
     dts_start_migration: Option<String>,
+    dts_fail_fast: Option<String>,
     dts_dry_run: Option<String>,
     dts_demo: Option<String>,
     dts_report_json: Option<String>,
@@ -92,6 +93,8 @@ pub struct Config {
     pub create_grace: Duration,
     /// Call `StartMigrateJob` for each job once every job passed.
     pub start_migration: bool,
+    /// Stop waiting for the other jobs once one cannot pass (`DTS_FAIL_FAST`, default true).
+    pub fail_fast: bool,
     /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots.
     pub extra_roots: Option<ExtraRoots>,
     /// Settings that are valid but probably not what the user meant, one line each, shown
@@ -342,6 +345,11 @@ impl Vars {
             "DTS_START_MIGRATION",
             self.dts_start_migration.clone(),
         ));
+        // Unset means true, like GitHub's matrix; only `false` waits for every job.
+        let fail_fast = match non_empty(self.dts_fail_fast.clone()) {
+            None => Some(true),
+            value => check.keep(boolean("DTS_FAIL_FAST", value)),
+        };
         let endpoint = match non_empty(self.dts_endpoint.clone()) {
             Some(text) => check.keep(parse_endpoint(&text)),
             None => region.as_deref().map(Endpoint::for_region),
@@ -366,6 +374,7 @@ impl Vars {
                 create_check: create_check?,
                 create_grace: create_grace?,
                 start_migration: start_migration?,
+                fail_fast: fail_fast?,
                 extra_roots,
                 warnings: Vec::new(),
                 surface: self.surface(),
@@ -777,6 +786,13 @@ mod tests {
         let c = Config::from_vars(minimal()).unwrap();
         assert_eq!(c.job_ids, ["dts-1kl0iy0v"]);
         assert!(!c.create_check && !c.start_migration);
+        assert!(c.fail_fast);
+        let c = Config::from_vars(with(&[("DTS_FAIL_FAST", "false")])).unwrap();
+        assert!(!c.fail_fast);
+        assert_eq!(
+            errors_of(with(&[("DTS_FAIL_FAST", "no")]))[0].variable,
+            "DTS_FAIL_FAST"
+        );
         assert_eq!(c.create_grace, Duration::from_secs(30));
         assert_eq!(c.region, "ap-guangzhou");
         assert_eq!(c.timeout, Duration::from_secs(1800));

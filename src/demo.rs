@@ -267,6 +267,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         create_check: false,
         create_grace: Duration::ZERO,
         start_migration: false,
+        fail_fast: true,
         extra_roots: None,
         warnings: Vec::new(),
         surface: Surface::default(),

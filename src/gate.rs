@@ -125,13 +125,22 @@ pub fn gate_jobs<W: Write, E: Write>(
         timeout: config.timeout,
         jitter_seed: seams.jitter_seed,
     };
-    let mut poller =
-        Poller::new(seams.clock, &mut *seams.sleeper, schedule).with_cancellation(cancelled);
+    let mut poller = Poller::new(seams.clock, &mut *seams.sleeper, schedule)
+        .with_cancellation(cancelled)
+        .with_fail_fast(config.fail_fast);
     let mut skew = SkewWatch::new(dts);
 
     let mut jobs = Vec::new();
     let mut not_created = Vec::new();
     for id in &config.job_ids {
+        if config.fail_fast && !not_created.is_empty() {
+            // A check that could not be created already rules out a pass.
+            jobs.push(Job {
+                id: id.clone(),
+                freshness: None,
+            });
+            continue;
+        }
         if !config.create_check {
             jobs.push(Job {
                 id: id.clone(),
@@ -162,11 +171,21 @@ pub fn gate_jobs<W: Write, E: Write>(
         }
     }
 
-    let mut waited = poller.wait_all(
-        jobs,
-        |job, budget| dts.describe_check(job, budget),
-        |event| skew.report(&event, reporter),
-    );
+    let mut waited = if config.fail_fast && !not_created.is_empty() {
+        jobs.into_iter()
+            .map(|job| Waited {
+                job_id: job.id,
+                outcome: JobOutcome::NotWaitedFor { last: None },
+                polls: 0,
+            })
+            .collect()
+    } else {
+        poller.wait_all(
+            jobs,
+            |job, budget| dts.describe_check(job, budget),
+            |event| skew.report(&event, reporter),
+        )
+    };
     // A request whose reply raised no event (a permanent error) may still have taught the
     // client the service's time.
     skew.check(reporter);
@@ -588,19 +607,35 @@ mod tests {
     }
 
     #[test]
-    fn a_check_that_cannot_be_created_fails_its_job_and_the_others_are_still_waited_for() {
+    fn a_check_that_cannot_be_created_stops_the_run_unless_every_job_is_to_be_waited_for() {
+        let missing = || ApiError::Service {
+            code: "ResourceNotFound.JobNotExist".into(),
+            message: "no such job".into(),
+            request_id: "req-missing".into(),
+        };
+        // Fail fast (the default): nothing more is created or polled.
+        let config_fast = config(&[("DTS_CREATE_CHECK", "true")]);
+        let dts = ScriptedDts::default()
+            .answers("dts-aaa1", vec![not_passed()])
+            .answers("dts-bbb2", vec![not_passed(), running(), passed()]);
+        dts.creates.borrow_mut().push_back(Err(missing()));
+        let ran = gate(&config_fast, &dts);
+        assert_eq!(dts.calls(), ["describe dts-aaa1", "create dts-aaa1"]);
+        assert_eq!(
+            ran.reports[1].outcome,
+            JobOutcome::NotWaitedFor { last: None }
+        );
+
+        // Waiting for every job: the other job is still created and waited for.
         let config = config(&[
             ("DTS_CREATE_CHECK", "true"),
             ("DTS_START_MIGRATION", "true"),
+            ("DTS_FAIL_FAST", "false"),
         ]);
         let dts = ScriptedDts::default()
             .answers("dts-aaa1", vec![not_passed()])
             .answers("dts-bbb2", vec![not_passed(), running(), passed()]);
-        dts.creates.borrow_mut().push_back(Err(ApiError::Service {
-            code: "ResourceNotFound.JobNotExist".into(),
-            message: "no such job".into(),
-            request_id: "req-missing".into(),
-        }));
+        dts.creates.borrow_mut().push_back(Err(missing()));
         let ran = gate(&config, &dts);
         assert!(
             matches!(&ran.reports[0].outcome, JobOutcome::Failed { error, last: None } if error.code() == "ResourceNotFound.JobNotExist"),

@@ -35,6 +35,7 @@ pub enum Setting {
     ReportJson,
     ReportJunit,
     ReportDotenv,
+    FailFast,
 }
 
 impl Setting {
@@ -54,6 +55,7 @@ impl Setting {
             Setting::ReportJson => "DTS_REPORT_JSON",
             Setting::ReportJunit => "DTS_REPORT_JUNIT",
             Setting::ReportDotenv => "DTS_REPORT_DOTENV",
+            Setting::FailFast => "DTS_FAIL_FAST",
         }
     }
 
@@ -73,6 +75,7 @@ impl Setting {
             Setting::ReportJson => "report-json",
             Setting::ReportJunit => "report-junit",
             Setting::ReportDotenv => "report-dotenv",
+            Setting::FailFast => "fail-fast",
         })
     }
 }
@@ -207,6 +210,14 @@ pub fn create_a_check(surface: Surface) -> String {
     )
 }
 
+/// How to make the gate wait for every job even once one cannot pass.
+pub fn wait_for_every_job(surface: Surface) -> String {
+    format!(
+        "set {} to wait for every job",
+        surface.assignment(Setting::FailFast, "false")
+    )
+}
+
 /// Where the rule that ignores a stale result is tuned.
 pub fn create_grace(surface: Surface) -> String {
     format!("see {}", surface.name(Setting::CreateGrace))
@@ -318,6 +329,7 @@ mod tests {
             Setting::ReportJson,
             Setting::ReportJunit,
             Setting::ReportDotenv,
+            Setting::FailFast,
         ] {
             let Some(input) = setting.input() else {
                 assert!(!action.contains(&format!("{}:", setting.variable())));

@@ -70,6 +70,9 @@ pub enum JobOutcome {
         signal: i32,
         last: Option<CheckAnswer>,
     },
+    /// The wait stopped before this job finished, because another job made a pass impossible
+    /// (`DTS_FAIL_FAST`); `last` is what it showed then. Never a pass, never the deciding job.
+    NotWaitedFor { last: Option<CheckAnswer> },
 }
 
 impl JobOutcome {
@@ -81,6 +84,7 @@ impl JobOutcome {
             JobOutcome::TimedOut { .. } => "timed-out",
             JobOutcome::Failed { .. } => "error",
             JobOutcome::Cancelled { .. } => "cancelled",
+            JobOutcome::NotWaitedFor { .. } => "not-waited-for",
         }
     }
 
@@ -89,7 +93,9 @@ impl JobOutcome {
         match self {
             JobOutcome::Passed(a) | JobOutcome::NotPassed(a) => Some(a),
             JobOutcome::TimedOut { last, .. } => Some(last),
-            JobOutcome::Failed { last, .. } | JobOutcome::Cancelled { last, .. } => last.as_ref(),
+            JobOutcome::Failed { last, .. }
+            | JobOutcome::Cancelled { last, .. }
+            | JobOutcome::NotWaitedFor { last } => last.as_ref(),
         }
     }
 }
@@ -126,6 +132,8 @@ pub struct JobReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Passed,
+    /// Only ever beside a job that did not pass, which then decides.
+    NotWaitedFor,
     NotPassed,
     TimedOut,
     Error,
@@ -139,6 +147,7 @@ impl JobReport {
             (_, Start::Refused(_)) | (JobOutcome::Failed { .. }, _) => Severity::Error,
             (JobOutcome::TimedOut { .. }, _) => Severity::TimedOut,
             (JobOutcome::NotPassed(_), _) => Severity::NotPassed,
+            (JobOutcome::NotWaitedFor { .. }, _) => Severity::NotWaitedFor,
             (JobOutcome::Passed(_), _) => Severity::Passed,
         }
     }
@@ -183,7 +192,7 @@ pub fn exit_code(outcome: &Outcome) -> u8 {
         Outcome::NothingGated => 0,
         Outcome::Jobs(jobs) => match outcome.severity() {
             Severity::Passed => 0,
-            Severity::NotPassed => 1,
+            Severity::NotWaitedFor | Severity::NotPassed => 1,
             Severity::Error => 3,
             Severity::TimedOut => 4,
             Severity::Cancelled => {
@@ -219,6 +228,7 @@ impl Outcome {
     pub fn result(&self) -> &'static str {
         match self.severity() {
             Severity::Passed => "passed",
+            Severity::NotWaitedFor => "not-waited-for",
             Severity::NotPassed => "not-passed",
             Severity::TimedOut => "timed-out",
             Severity::Error => "error",

@@ -105,6 +105,8 @@ pub struct Poller<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> {
     jitter: Jitter,
     requests: u32,
     cancelled: Option<Cancelled<'a>>,
+    /// Stop waiting for the other jobs once one cannot pass.
+    fail_fast: bool,
 }
 
 impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
@@ -117,7 +119,15 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
             jitter: Jitter(schedule.jitter_seed | 1),
             requests: 0,
             cancelled: None,
+            fail_fast: false,
         }
+    }
+
+    /// Once a job did not pass (or failed), stops waiting for the others: the run cannot
+    /// pass any more. They end as [`JobOutcome::NotWaitedFor`] with their last answer.
+    pub fn with_fail_fast(mut self, fail_fast: bool) -> Self {
+        self.fail_fast = fail_fast;
+        self
     }
 
     /// Stops sending and waiting as soon as `cancelled` returns a signal.
@@ -234,11 +244,22 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
                     break;
                 }
                 state.handle(reply, self, &mut observe);
+                if self.fail_fast && state.cannot_pass() {
+                    break;
+                }
             }
             if let Some(signal) = self.cancelled() {
                 for state in states.iter_mut().filter(|s| s.outcome.is_none()) {
                     state.outcome = Some(JobOutcome::Cancelled {
                         signal,
+                        last: state.last.take(),
+                    });
+                }
+                break;
+            }
+            if self.fail_fast && states.iter().any(JobState::cannot_pass) {
+                for state in states.iter_mut().filter(|s| s.outcome.is_none()) {
+                    state.outcome = Some(JobOutcome::NotWaitedFor {
                         last: state.last.take(),
                     });
                 }
@@ -282,6 +303,14 @@ struct JobState {
 }
 
 impl JobState {
+    /// This job's outcome already rules out a pass of the run.
+    fn cannot_pass(&self) -> bool {
+        matches!(
+            self.outcome,
+            Some(JobOutcome::NotPassed(_) | JobOutcome::Failed { .. })
+        )
+    }
+
     fn new(job: Job, start: Duration) -> JobState {
         JobState {
             job,
@@ -776,6 +805,114 @@ mod tests {
                 .count(),
             1,
             "{events:?}"
+        );
+    }
+
+    fn fail_fast_run(
+        scripts: Vec<(&str, Script)>,
+        fail_fast: bool,
+    ) -> (Vec<Waited>, Vec<String>, Requests) {
+        let time = FakeTime::default();
+        let mut sleeper = time.clone();
+        let scripts: RefCell<HashMap<String, VecDeque<_>>> = RefCell::new(
+            scripts
+                .iter()
+                .map(|(id, s)| (id.to_string(), s.clone().into()))
+                .collect(),
+        );
+        let jobs = scripts_order(&scripts.borrow(), None);
+        let mut requests = Vec::new();
+        let probe_time = time.clone();
+        let probe = |job: &str, budget: Duration| {
+            requests.push((job.to_string(), probe_time.elapsed(), budget));
+            let mut all = scripts.borrow_mut();
+            let script = all.get_mut(job).unwrap();
+            if script.len() > 1 {
+                script.pop_front().unwrap()
+            } else {
+                script.front().cloned().unwrap()
+            }
+        };
+        let mut poller =
+            Poller::new(&time, &mut sleeper, schedule(1000, 1800)).with_fail_fast(fail_fast);
+        let waited = poller.wait_all(jobs, probe, |_| {});
+        (waited, Vec::new(), requests)
+    }
+
+    #[test]
+    fn once_a_job_cannot_pass_the_others_are_not_waited_for() {
+        let missing = ApiError::Service {
+            code: "ResourceNotFound.JobNotExist".into(),
+            message: "no such job".into(),
+            request_id: "r".into(),
+        };
+        for failing in [Err(missing), Ok(answer("finished", Some(0)))] {
+            // dts-a is polled first (running), then dts-b cannot pass.
+            let (waited, _, requests) = fail_fast_run(
+                vec![
+                    ("dts-a", vec![Ok(answer("running", None))]),
+                    ("dts-b", vec![failing.clone()]),
+                ],
+                true,
+            );
+            assert_eq!(
+                waited[0].outcome,
+                JobOutcome::NotWaitedFor {
+                    last: Some(answer("running", None))
+                }
+            );
+            assert!(!matches!(
+                waited[1].outcome,
+                JobOutcome::NotWaitedFor { .. }
+            ));
+            // One round, not thirty minutes of polling the running job.
+            assert_eq!(requests.len(), 2, "{requests:?}");
+            // A job that cannot pass first stops the round before the others are asked.
+            let (waited, _, requests) = fail_fast_run(
+                vec![
+                    ("dts-a", vec![failing.clone()]),
+                    ("dts-b", vec![Ok(answer("running", None))]),
+                ],
+                true,
+            );
+            assert_eq!(waited[1].outcome, JobOutcome::NotWaitedFor { last: None });
+            assert_eq!(requests.len(), 1, "{requests:?}");
+        }
+    }
+
+    #[test]
+    fn without_fail_fast_every_job_is_waited_for() {
+        let (waited, _, requests) = fail_fast_run(
+            vec![
+                ("dts-a", vec![Ok(answer("finished", Some(0)))]),
+                (
+                    "dts-b",
+                    vec![Ok(answer("running", None)), Ok(answer("finished", Some(1)))],
+                ),
+            ],
+            false,
+        );
+        assert!(matches!(waited[0].outcome, JobOutcome::NotPassed(_)));
+        assert!(matches!(waited[1].outcome, JobOutcome::Passed(_)));
+        assert_eq!(requests.len(), 3);
+    }
+
+    #[test]
+    fn a_passing_job_does_not_stop_the_wait_for_the_others() {
+        let (waited, _, _) = fail_fast_run(
+            vec![
+                ("dts-a", vec![Ok(answer("finished", Some(1)))]),
+                (
+                    "dts-b",
+                    vec![Ok(answer("running", None)), Ok(answer("finished", Some(1)))],
+                ),
+            ],
+            true,
+        );
+        assert!(
+            waited
+                .iter()
+                .all(|w| matches!(w.outcome, JobOutcome::Passed(_)))
         );
     }
 

@@ -188,6 +188,7 @@ fn the_most_severe_outcome_sets_the_exit_code() {
     let run = Gate::against(&server.url())
         .env("DTS_JOB_ID", "dts-aaa1 dts-bbb2 dts-ccc3")
         .env("DTS_TIMEOUT", "1")
+        .env("DTS_FAIL_FAST", "false")
         .run();
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(run.output("result"), "error");
@@ -200,6 +201,41 @@ fn the_most_severe_outcome_sets_the_exit_code() {
         .map(|j| j["result"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(results, ["timed-out", "error", "not-passed"]);
+}
+
+#[test]
+fn one_job_that_cannot_pass_ends_the_run_at_once_not_at_the_timeout() {
+    let mut server = Server::new();
+    let _missing = describe(
+        &mut server,
+        "dts-aaa1",
+        &service_error("ResourceNotFound.JobNotExist", "no such job"),
+        1,
+    );
+    let _running = describe(&mut server, "dts-bbb2", &running("40"), 1);
+    let run = Gate::against(&server.url())
+        .env("DTS_JOB_ID", "dts-bbb2 dts-aaa1")
+        .env("DTS_TIMEOUT", "30m")
+        .with_reports()
+        .run();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.wall < Duration::from_secs(10), "{:?}", run.wall);
+    let jobs = jobs_output(&run);
+    assert_eq!(jobs[0]["id"], "dts-bbb2");
+    assert_eq!(jobs[0]["result"], "not-waited-for");
+    // Its last known state is kept.
+    assert_eq!(jobs[0]["status"], "running");
+    assert_eq!(jobs[0]["progress"], 40);
+    assert_eq!(jobs[1]["result"], "error");
+    let errors = run.commands_named("error");
+    assert!(
+        errors.iter().any(|e| e
+            .data
+            .contains("set DTS_FAIL_FAST=false to wait for every job")),
+        "{errors:?}"
+    );
+    let junit = run.reports.junit.as_deref().expect("JUnit report");
+    assert!(junit.contains("<skipped>not waited for"), "{junit}");
 }
 
 #[test]

@@ -328,6 +328,10 @@ fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
             ),
         ),
         JobOutcome::Failed { error, .. } => (error.code(), error.message()),
+        JobOutcome::NotWaitedFor { .. } => (
+            "NotWaitedFor".to_string(),
+            "not waited for: another job had already made a pass impossible".to_string(),
+        ),
         JobOutcome::Cancelled { signal, .. } => (
             "Cancelled".to_string(),
             format!(

@@ -201,7 +201,9 @@ fn job_cases(job: &JobFacts, facts: &RunFacts) -> Vec<Case> {
             (_, JobOutcome::NotPassed(_)) => (Kind::Failure, "CheckNotPassed".to_string()),
             (_, JobOutcome::TimedOut { .. }) => (Kind::Error, "Timeout".to_string()),
             (_, JobOutcome::Failed { .. }) => (Kind::Error, code.clone()),
-            (_, JobOutcome::Passed(_)) => (Kind::Error, code.clone()),
+            (_, JobOutcome::Passed(_) | JobOutcome::NotWaitedFor { .. }) => {
+                (Kind::Error, code.clone())
+            }
         };
         Problem {
             kind,
@@ -214,12 +216,17 @@ fn job_cases(job: &JobFacts, facts: &RunFacts) -> Vec<Case> {
             text: verdict.message,
         }
     });
+    // A job the gate stopped waiting for has no verdict of its own: skipped, with the reason.
+    let (problem, skipped) = match &job.job.outcome {
+        JobOutcome::NotWaitedFor { .. } => (None, Some(job.message.clone())),
+        _ => (problem, None),
+    };
     let mut cases = vec![Case {
         classname: classname.clone(),
         name: format!("check {}", job.id()),
         time: facts.run.elapsed.as_secs_f64(),
         problem,
-        skipped: None,
+        skipped,
     }];
     if let Some(answer) = job.answer {
         cases.extend(

@@ -26,6 +26,7 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
         (_, [one]) => job_heading(one, &subject),
         _ => match run.outcome.severity() {
             Severity::Passed => format!("✅ DTS checks passed: {subject}"),
+            Severity::NotWaitedFor => format!("⏭️ DTS checks not waited for: {subject}"),
             Severity::NotPassed => format!("❌ DTS checks did not pass: {subject}"),
             Severity::TimedOut => format!("⏱️ DTS checks timed out: {subject}"),
             Severity::Error => format!("⚠️ DTS checks could not all be read: {subject}"),
@@ -105,6 +106,7 @@ fn job_heading(job: &JobFacts, subject: &str) -> String {
         JobOutcome::TimedOut { .. } => format!("⏱️ DTS check timed out: {subject}"),
         JobOutcome::Failed { .. } => format!("⚠️ DTS check could not be read: {subject}"),
         JobOutcome::Cancelled { .. } => format!("🛑 dts-gate cancelled: {subject}"),
+        JobOutcome::NotWaitedFor { .. } => format!("⏭️ DTS check not waited for: {subject}"),
     }
 }
 

@@ -58,6 +58,16 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
     let (title, message) = match &job.outcome {
         JobOutcome::Passed(_) => return None,
         JobOutcome::Cancelled { .. } => unreachable!("handled above"),
+        JobOutcome::NotWaitedFor { last } => (
+            format!("DTS check not waited for: {id}"),
+            format!(
+                "the gate stopped waiting for this job{} because another job had already made a pass impossible; {}.",
+                last.as_ref()
+                    .map(|a| format!(" (last seen {}, {})", a.status, progress_text(a)))
+                    .unwrap_or_default(),
+                hints::wait_for_every_job(run.surface)
+            ),
+        ),
         JobOutcome::NotPassed(a) if a.is_task_failure() => (
             format!("DTS check task failed: {id}"),
             format!(
@@ -125,11 +135,21 @@ pub fn run_verdict(run: &RunSummary, jobs: &[JobFacts]) -> Option<Verdict> {
         [one] => one.verdict.clone(),
         _ if run.outcome.passed() => None,
         many => {
-            let failing: Vec<String> = many
-                .iter()
-                .filter(|j| j.job.severity() != Severity::Passed)
-                .map(|j| format!("{} {}", j.id(), j.job.result()))
-                .collect();
+            let of_severity = |wanted: fn(Severity) -> bool| -> Vec<String> {
+                many.iter()
+                    .filter(|j| wanted(j.job.severity()))
+                    .map(|j| format!("{} {}", j.id(), j.job.result()))
+                    .collect()
+            };
+            let failing = of_severity(|s| s > Severity::NotWaitedFor);
+            let not_waited = of_severity(|s| s == Severity::NotWaitedFor);
+            let not_waited = match not_waited.len() {
+                0 => String::new(),
+                n => format!(
+                    "; {n} not waited for, as the run could no longer pass: {}",
+                    not_waited.join(", ")
+                ),
+            };
             Some(Verdict::new(
                 format!(
                     "DTS checks: {} of {} jobs did not pass",
@@ -137,7 +157,7 @@ pub fn run_verdict(run: &RunSummary, jobs: &[JobFacts]) -> Option<Verdict> {
                     many.len()
                 ),
                 format!(
-                    "{}. Nothing was started unless every job passed; see each job's annotations and the job summary.",
+                    "{}{not_waited}. Nothing was started unless every job passed; see each job's annotations and the job summary.",
                     failing.join(", ")
                 ),
             ))
