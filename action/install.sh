@@ -3,8 +3,9 @@
 #
 # Everything comes from the environment so tests can run it without GitHub:
 #   RUNNER_OS, RUNNER_ARCH        platform (Linux|macOS, X64|ARM64); uname is used when unset
-#   RUNNER_TOOL_CACHE             where verified release binaries are kept between runs
-#   RUNNER_TEMP                   scratch space (downloads, source builds)
+#   RUNNER_TOOL_CACHE             where verified release archives are kept between runs
+#   RUNNER_TEMP                   per-job scratch space: downloads, source builds, and the binary
+#                                 the gate step runs
 #   GITHUB_ACTION_PATH            the action's own checkout: source tree and checksum list
 #   DTS_GATE_CHECKSUM_FILE        checksum list (default: $GITHUB_ACTION_PATH/action/checksums.txt)
 #   INPUT_VERSION                 release to install (default: the version in $GITHUB_ACTION_PATH/Cargo.toml)
@@ -12,9 +13,16 @@
 #   INPUT_BUILD_FROM_SOURCE       true: skip the download and build the action's source
 #   GITHUB_OUTPUT                 optional; receives path=, version=, source=
 #
-# Integrity rule: a downloaded archive is used only if its SHA-256 equals the entry committed in
-# the checksum list at the ref being run. Without an entry we build from source instead of
-# trusting whatever the server returns.
+# Integrity rule: an archive is used only if its SHA-256 equals the entry committed in the
+# checksum list at the ref being run. Without an entry we build from source instead of trusting
+# whatever the server returns.
+#
+# The tool cache is shared state (on a self-hosted runner any earlier job could have written it),
+# so nothing in it vouches for itself: it keeps the archive, and every use copies that archive into
+# a fresh directory under RUNNER_TEMP, checks the copy against the committed hash, and extracts
+# and runs the binary from there. Files are written into the cache through a temporary file and a
+# rename, never through a symlink, so concurrent jobs never see a partial file and never fail on
+# each other.
 #
 # Written for bash 3.2 as well, because that is /bin/bash on macOS runners.
 set -euo pipefail
@@ -200,12 +208,42 @@ build_from_source() {
   finish "$target_dir/release/$TOOL" source
 }
 
+# Is any of these paths a symbolic link? (Paths that do not exist are not.)
+any_symlink() {
+  local p
+  for p in "$@"; do
+    if [ -L "$p" ]; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Stores the verified archive $1 as the cache entry $2: copied to a temporary file next to it,
+# then renamed over it. rename(2) replaces a symlink rather than following it and is atomic
+# within a directory, so concurrent jobs (even with the cache on another file system than
+# RUNNER_TEMP) each see either the old or the new complete file. Failing to cache is not fatal.
+store_in_cache() {
+  local src=$1 dest=$2 dir tmp
+  dir=$(dirname "$dest")
+  tmp=$(mktemp "$dir/.$TOOL-cache.XXXXXX") || {
+    warn "could not write to the tool cache at $dir; continuing without caching"
+    return 0
+  }
+  if cp "$src" "$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$dest"; then
+    return 0
+  fi
+  rm -f "$tmp"
+  warn "could not store $dest in the tool cache; continuing without caching"
+}
+
 main() {
   SECONDS=0
   require_var GITHUB_ACTION_PATH "it must point at the dts-gate checkout (the runner sets it for actions)"
   require_var RUNNER_TEMP "it must name a writable scratch directory"
 
-  local os arch target want_source checksum_file asset base url expected actual cache_root cache_dir marker work listing
+  local os arch target want_source checksum_file asset base url expected actual cache_root cache_dir cache_file work listing link use_cache
   os=${RUNNER_OS:-$(detect_os)}
   arch=${RUNNER_ARCH:-$(detect_arch)}
   [ "$os" != Windows ] || die "Windows runners are not supported yet: use a Linux or macOS runner, or run the Docker image"
@@ -235,26 +273,39 @@ main() {
     return
   fi
 
-  # Tool-cache layout of @actions/tool-cache: <tool>/<version>/<arch>/ plus <arch>.complete.
-  # The marker records the archive and binary hashes, so a cache entry is reused only for the
-  # archive the committed list names and only if the binary is unchanged since it was verified.
+  # This job's own directory: the archive is checked and the binary extracted and run only here.
+  work=$(mktemp -d "$RUNNER_TEMP/$TOOL-install.XXXXXX")
+
+  # Tool-cache layout: <tool>/<version>/<target>/<asset>. Only the archive is kept; it proves
+  # nothing by being there and is checked against the committed hash on every use.
   require_var RUNNER_TOOL_CACHE "it must name the directory where tools are cached"
   cache_root="$RUNNER_TOOL_CACHE/$TOOL/$VERSION"
   cache_dir="$cache_root/$target"
-  marker="$cache_root/$target.complete"
-  if [ -f "$marker" ] && [ -x "$cache_dir/$TOOL" ]; then
-    if [ "$(cat "$marker")" = "$expected $(sha256_of "$cache_dir/$TOOL")" ]; then
-      finish "$cache_dir/$TOOL" cache
+  cache_file="$cache_dir/$asset"
+  use_cache=true
+  if link=$(any_symlink "$RUNNER_TOOL_CACHE/$TOOL" "$cache_root" "$cache_dir" "$cache_file"); then
+    warn "refusing to use the tool cache: $link is a symbolic link (someone else may control where it points); installing without the cache"
+    use_cache=false
+  fi
+
+  actual=''
+  if [ "$use_cache" = true ] && [ -f "$cache_file" ]; then
+    # Copy first, then hash the copy: what is verified is exactly what gets extracted.
+    if cp "$cache_file" "$work/$asset" 2>/dev/null; then
+      actual=$(sha256_of "$work/$asset")
+    fi
+    if [ "$actual" = "$expected" ]; then
+      extract_and_finish "$work" "$asset" cache
       return
     fi
-    warn "cached $cache_dir/$TOOL does not match the committed checksum; downloading it again"
+    rm -f "$work/$asset"
+    warn "cached $cache_file does not match the committed checksum; downloading it again"
   fi
 
   base=${INPUT_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}
   base=${base%/}
   check_url "$base"
   url="$base/v$VERSION/$asset"
-  work=$(mktemp -d "$RUNNER_TEMP/dts-gate-download.XXXXXX")
   log "downloading $url"
   download "$url" "$work/$asset" ||
     die "could not download $url: check download-url (a mirror must serve <base>/v<version>/<asset>) and the network, or set build-from-source: true"
@@ -265,19 +316,31 @@ main() {
     die "checksum mismatch for $asset: expected $expected (action/checksums.txt at this ref), got $actual; refusing to install it. The download or the mirror at $base is not the published release: check download-url, or report it if it is the default"
   fi
 
+  if [ "$use_cache" = true ]; then
+    if ! mkdir -p "$cache_dir" 2>/dev/null; then
+      warn "could not create the tool cache directory $cache_dir; continuing without caching"
+    elif link=$(any_symlink "$RUNNER_TOOL_CACHE/$TOOL" "$cache_root" "$cache_dir"); then
+      warn "not caching: $link became a symbolic link"
+    else
+      store_in_cache "$work/$asset" "$cache_file"
+    fi
+  fi
+  extract_and_finish "$work" "$asset" download
+}
+
+# Extracts the verified archive $1/$2 in place and reports the binary in it as installed via $3.
+extract_and_finish() {
+  local work=$1 asset=$2 how=$3 listing
   listing=$(tar -tzf "$work/$asset") || die "$asset is not a readable .tar.gz"
   case "$listing" in
     "$TOOL" | "./$TOOL") ;;
     *) die "$asset should contain only the file $TOOL, it lists: $(echo "$listing" | tr '\n' ' ')" ;;
   esac
   tar -xzf "$work/$asset" -C "$work"
+  rm -f "$work/$asset"
+  [ -f "$work/$TOOL" ] && [ ! -L "$work/$TOOL" ] || die "$asset did not yield a regular file $TOOL"
   chmod 0755 "$work/$TOOL"
-
-  mkdir -p "$cache_dir"
-  mv -f "$work/$TOOL" "$cache_dir/$TOOL"
-  rm -rf "$work"
-  printf '%s %s\n' "$expected" "$(sha256_of "$cache_dir/$TOOL")" >"$marker"
-  finish "$cache_dir/$TOOL" download
+  finish "$work/$TOOL" "$how"
 }
 
 main "$@"

@@ -156,26 +156,56 @@ impl Run {
     }
 }
 
+/// Where one run of install.sh keeps its state: the runner's directories and the action checkout.
+struct Layout {
+    tool_cache: PathBuf,
+    temp: PathBuf,
+    github_output: PathBuf,
+    action_path: PathBuf,
+    /// `DTS_GATE_CHECKSUM_FILE`, the test hook for the checksum list; `None` leaves it unset.
+    checksum_file: Option<PathBuf>,
+}
+
+impl Layout {
+    fn of(scratch: &Scratch) -> Self {
+        Layout {
+            tool_cache: scratch.path("tool-cache"),
+            temp: scratch.path("temp"),
+            github_output: scratch.path("temp/github_output"),
+            action_path: repo_root().join("tests/data/fixture-crate"),
+            checksum_file: Some(scratch.path("checksums.txt")),
+        }
+    }
+}
+
 /// Runs install.sh the way action.yml does, with only the variables the runner would provide.
 fn install(scratch: &Scratch, extra: &[(&str, &str)]) -> Run {
-    let (os, arch, _) = host_platform();
-    let github_output = scratch.path("temp/github_output");
-    fs::write(&github_output, "").unwrap();
+    install_in(&Layout::of(scratch), extra)
+}
+
+fn install_in(layout: &Layout, extra: &[(&str, &str)]) -> Run {
+    fs::write(&layout.github_output, "").unwrap();
     let mut cmd = Command::new("bash");
-    cmd.arg(repo_root().join("action/install.sh"))
-        .env_clear()
+    cmd.arg(repo_root().join("action/install.sh"));
+    runner_env(&mut cmd, layout);
+    cmd.env("INPUT_VERSION", VERSION);
+    cmd.envs(extra.iter().copied());
+    finish_run(cmd, layout)
+}
+
+/// A cleared environment plus what the runner (and cargo, for the source fallback) provides.
+fn runner_env(cmd: &mut Command, layout: &Layout) {
+    let (os, arch, _) = host_platform();
+    cmd.env_clear()
         .env("RUNNER_OS", os)
         .env("RUNNER_ARCH", arch)
-        .env("RUNNER_TOOL_CACHE", scratch.path("tool-cache"))
-        .env("RUNNER_TEMP", scratch.path("temp"))
-        .env(
-            "GITHUB_ACTION_PATH",
-            repo_root().join("tests/data/fixture-crate"),
-        )
-        .env("DTS_GATE_CHECKSUM_FILE", scratch.path("checksums.txt"))
-        .env("GITHUB_OUTPUT", &github_output)
-        .env("INPUT_VERSION", VERSION);
-    // What cargo needs to find its toolchain for the source fallback.
+        .env("RUNNER_TOOL_CACHE", &layout.tool_cache)
+        .env("RUNNER_TEMP", &layout.temp)
+        .env("GITHUB_ACTION_PATH", &layout.action_path)
+        .env("GITHUB_OUTPUT", &layout.github_output);
+    if let Some(file) = &layout.checksum_file {
+        cmd.env("DTS_GATE_CHECKSUM_FILE", file);
+    }
     for key in [
         "PATH",
         "HOME",
@@ -187,14 +217,25 @@ fn install(scratch: &Scratch, extra: &[(&str, &str)]) -> Run {
             cmd.env(key, value);
         }
     }
-    cmd.envs(extra.iter().copied());
+}
+
+fn finish_run(mut cmd: Command, layout: &Layout) -> Run {
     let output = cmd.output().expect("run bash");
     Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        github_output: fs::read_to_string(&github_output).unwrap(),
+        github_output: fs::read_to_string(&layout.github_output).unwrap_or_default(),
         output,
     }
+}
+
+/// Where the installer keeps the verified archive of this test's release.
+fn cached_archive(scratch: &Scratch) -> PathBuf {
+    let (_, _, target) = host_platform();
+    scratch.path(&format!(
+        "tool-cache/dts-gate/{VERSION}/{target}/{}",
+        asset_name()
+    ))
 }
 
 fn run_version(bin: &Path) -> String {
@@ -228,7 +269,10 @@ fn download_with_matching_checksum_installs_and_is_cached() {
         ),
     )
     .unwrap();
-    let (base, hits) = serve(vec![(format!("/v{VERSION}/{}", asset_name()), archive)]);
+    let (base, hits) = serve(vec![(
+        format!("/v{VERSION}/{}", asset_name()),
+        archive.clone(),
+    )]);
 
     let first = install(&scratch, &[("INPUT_DOWNLOAD_URL", &base)]);
     assert_success(&first);
@@ -236,16 +280,23 @@ fn download_with_matching_checksum_installs_and_is_cached() {
     assert_eq!(first.output_value("source"), Some("download"));
     assert_eq!(first.output_value("version"), Some(VERSION));
     let bin = PathBuf::from(first.output_value("path").expect("path output"));
-    let (_, _, target) = host_platform();
-    assert_eq!(
-        bin,
-        scratch.path(&format!("tool-cache/dts-gate/{VERSION}/{target}/dts-gate"))
+    // The binary runs from this job's RUNNER_TEMP, never from the shared tool cache.
+    assert!(
+        bin.starts_with(scratch.path("temp")),
+        "not in RUNNER_TEMP: {}",
+        bin.display()
     );
     assert_eq!(run_version(&bin), "dts-gate 9.9.9");
     assert!(
         first.stdout.contains("in ") && first.stdout.contains("s\n"),
         "no timing: {}",
         first.stdout
+    );
+    let cached = cached_archive(&scratch);
+    assert_eq!(
+        fs::read(&cached).unwrap(),
+        archive,
+        "the cache keeps the verified archive"
     );
 
     let second = install(&scratch, &[("INPUT_DOWNLOAD_URL", &base)]);
@@ -256,10 +307,13 @@ fn download_with_matching_checksum_installs_and_is_cached() {
         "the second run must not download"
     );
     assert_eq!(second.output_value("source"), Some("cache"));
-    assert_eq!(second.output_value("path"), Some(bin.to_str().unwrap()));
+    let second_bin = PathBuf::from(second.output_value("path").expect("path output"));
+    assert!(second_bin.starts_with(scratch.path("temp")));
+    assert_ne!(second_bin, bin, "each run gets its own copy");
+    assert_eq!(run_version(&second_bin), "dts-gate 9.9.9");
 
-    // A cached binary changed after verification is not trusted: it is fetched again.
-    fs::write(&bin, "#!/bin/sh\necho evil\n").unwrap();
+    // A cached archive changed after verification is not trusted: it is fetched again.
+    fs::write(&cached, b"not the archive").unwrap();
     let third = install(&scratch, &[("INPUT_DOWNLOAD_URL", &base)]);
     assert_success(&third);
     assert!(
@@ -270,7 +324,14 @@ fn download_with_matching_checksum_installs_and_is_cached() {
         third.stderr
     );
     assert_eq!(hits.load(Ordering::SeqCst), 2);
-    assert_eq!(run_version(&bin), "dts-gate 9.9.9");
+    assert_eq!(third.output_value("source"), Some("download"));
+    let third_bin = PathBuf::from(third.output_value("path").expect("path output"));
+    assert_eq!(run_version(&third_bin), "dts-gate 9.9.9");
+    assert_eq!(
+        fs::read(&cached).unwrap(),
+        archive,
+        "the cache entry is repaired"
+    );
 }
 
 #[test]
@@ -436,4 +497,249 @@ fn invalid_boolean_input_is_an_error() {
         "stderr: {}",
         run.stderr
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tool cache is shared state: nothing in it is trusted without the committed hash.
+
+/// A genuine release served on loopback, with the committed checksum list naming it.
+struct Release {
+    archive: Vec<u8>,
+    base: String,
+    hits: Arc<AtomicUsize>,
+}
+
+fn genuine_release(scratch: &Scratch) -> Release {
+    let archive = make_archive(scratch, &asset_name(), "dts-gate 9.9.9");
+    let sha = sha256_hex(&archive, scratch);
+    fs::write(
+        scratch.path("checksums.txt"),
+        format!("{sha}  {}\n", asset_name()),
+    )
+    .unwrap();
+    let (base, hits) = serve(vec![(
+        format!("/v{VERSION}/{}", asset_name()),
+        archive.clone(),
+    )]);
+    Release {
+        archive,
+        base,
+        hits,
+    }
+}
+
+fn installed_bin(run: &Run) -> PathBuf {
+    PathBuf::from(run.output_value("path").expect("path output"))
+}
+
+#[test]
+fn a_swapped_cached_binary_with_a_rewritten_marker_is_never_run() {
+    let scratch = Scratch::new("swapped");
+    let release = genuine_release(&scratch);
+    let first = install(&scratch, &[("INPUT_DOWNLOAD_URL", &release.base)]);
+    assert_success(&first);
+
+    // What another job on a self-hosted runner can do to a shared cache: swap every file the
+    // installer keeps there and rewrite the marker so it vouches for the swap (this layout is
+    // the one older installers trusted: <target>/dts-gate plus <target>.complete).
+    let (_, _, target) = host_platform();
+    let evil = b"#!/bin/sh\necho evil\n";
+    let evil_archive = make_archive(&scratch, "evil.tar.gz", "evil");
+    let cache_dir = scratch.path(&format!("tool-cache/dts-gate/{VERSION}/{target}"));
+    let genuine_sha = sha256_hex(&release.archive, &scratch);
+    let evil_sha = sha256_hex(evil, &scratch);
+    fs::write(cache_dir.join("dts-gate"), evil).unwrap();
+    fs::set_permissions(
+        cache_dir.join("dts-gate"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    fs::write(
+        scratch.path(&format!("tool-cache/dts-gate/{VERSION}/{target}.complete")),
+        format!("{genuine_sha} {evil_sha}\n"),
+    )
+    .unwrap();
+    fs::write(cached_archive(&scratch), &evil_archive).unwrap();
+
+    let second = install(&scratch, &[("INPUT_DOWNLOAD_URL", &release.base)]);
+    assert_success(&second);
+    let bin = installed_bin(&second);
+    assert!(
+        bin.starts_with(scratch.path("temp")),
+        "the binary must run from RUNNER_TEMP, not the cache: {}",
+        bin.display()
+    );
+    assert_eq!(
+        run_version(&bin),
+        "dts-gate 9.9.9",
+        "the swapped binary was installed"
+    );
+    assert_eq!(second.output_value("source"), Some("download"));
+    assert_eq!(
+        release.hits.load(Ordering::SeqCst),
+        2,
+        "re-downloaded after the check failed"
+    );
+    assert!(
+        second
+            .stderr
+            .contains("does not match the committed checksum"),
+        "{}",
+        second.stderr
+    );
+}
+
+/// A directory outside the cache that an attacker points cache paths at.
+fn victim(scratch: &Scratch) -> PathBuf {
+    let dir = scratch.path("victim");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("precious"), "keep me").unwrap();
+    dir
+}
+
+fn assert_victim_untouched(dir: &Path) {
+    let mut names: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["precious"],
+        "files appeared in the symlink's target"
+    );
+    assert_eq!(fs::read_to_string(dir.join("precious")).unwrap(), "keep me");
+}
+
+#[test]
+fn a_symlinked_cache_directory_is_refused_and_its_target_untouched() {
+    let scratch = Scratch::new("symlink-dir");
+    let release = genuine_release(&scratch);
+    let victim = victim(&scratch);
+    let (_, _, target) = host_platform();
+    let version_dir = scratch.path(&format!("tool-cache/dts-gate/{VERSION}"));
+    fs::create_dir_all(&version_dir).unwrap();
+    std::os::unix::fs::symlink(&victim, version_dir.join(target)).unwrap();
+
+    let run = install(&scratch, &[("INPUT_DOWNLOAD_URL", &release.base)]);
+    assert_success(&run);
+    assert!(run.stderr.contains("is a symbolic link"), "{}", run.stderr);
+    assert_victim_untouched(&victim);
+    let bin = installed_bin(&run);
+    assert!(bin.starts_with(scratch.path("temp")), "{}", bin.display());
+    assert_eq!(run_version(&bin), "dts-gate 9.9.9");
+
+    // The same one level up: the tool's own directory is a link.
+    let scratch = Scratch::new("symlink-top");
+    let release = genuine_release(&scratch);
+    let victim = self::victim(&scratch);
+    std::os::unix::fs::symlink(&victim, scratch.path("tool-cache/dts-gate")).unwrap();
+    let run = install(&scratch, &[("INPUT_DOWNLOAD_URL", &release.base)]);
+    assert_success(&run);
+    assert_victim_untouched(&victim);
+}
+
+#[test]
+fn symlinked_cache_files_are_refused_and_their_targets_untouched() {
+    let scratch = Scratch::new("symlink-file");
+    let release = genuine_release(&scratch);
+    let victim = victim(&scratch);
+    let (_, _, target) = host_platform();
+    let cache_dir = scratch.path(&format!("tool-cache/dts-gate/{VERSION}/{target}"));
+    fs::create_dir_all(&cache_dir).unwrap();
+    let precious = victim.join("precious");
+    // The marker older installers wrote, and the archive this one keeps.
+    std::os::unix::fs::symlink(
+        &precious,
+        scratch.path(&format!("tool-cache/dts-gate/{VERSION}/{target}.complete")),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&precious, cache_dir.join(asset_name())).unwrap();
+    std::os::unix::fs::symlink(&precious, cache_dir.join("dts-gate")).unwrap();
+
+    let run = install(&scratch, &[("INPUT_DOWNLOAD_URL", &release.base)]);
+    assert_success(&run);
+    assert!(run.stderr.contains("is a symbolic link"), "{}", run.stderr);
+    assert_victim_untouched(&victim);
+    assert_eq!(run_version(&installed_bin(&run)), "dts-gate 9.9.9");
+}
+
+/// A directory for RUNNER_TEMP on another file system than the tool cache (under /tmp), when
+/// the machine has one (/dev/shm is tmpfs on Linux); else a sibling directory.
+fn other_filesystem_dir(scratch: &Scratch, name: &str) -> (PathBuf, bool) {
+    use std::os::unix::fs::MetadataExt;
+    let shm = Path::new("/dev/shm");
+    if let (Ok(a), Ok(b)) = (fs::metadata(shm), fs::metadata(&scratch.0)) {
+        if a.is_dir() && a.dev() != b.dev() {
+            let dir = shm.join(format!("dts-gate-install-{name}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            if fs::create_dir_all(&dir).is_ok() {
+                return (dir, true);
+            }
+        }
+    }
+    let dir = scratch.path(name);
+    fs::create_dir_all(&dir).unwrap();
+    (dir, false)
+}
+
+#[test]
+fn concurrent_installs_all_succeed_with_the_cache_on_another_file_system() {
+    const JOBS: usize = 20;
+    let scratch = Scratch::new("concurrent");
+    let release = genuine_release(&scratch);
+    let (temp_root, _separate) = other_filesystem_dir(&scratch, "concurrent-temp");
+    struct RemoveOnDrop(PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = RemoveOnDrop(temp_root.clone());
+
+    // Round 1 starts from an empty cache (every job downloads and stores); round 2 starts from a
+    // corrupted entry (every job rejects it, downloads and replaces it while the others read it).
+    for round in 1..=2 {
+        if round == 2 {
+            fs::write(cached_archive(&scratch), b"corrupt").unwrap();
+        }
+        let runs: Vec<Run> = thread::scope(|s| {
+            let handles: Vec<_> = (0..JOBS)
+                .map(|i| {
+                    let temp = temp_root.join(format!("r{round}-job{i}"));
+                    fs::create_dir_all(&temp).unwrap();
+                    let layout = Layout {
+                        github_output: temp.join("github_output"),
+                        temp,
+                        ..Layout::of(&scratch)
+                    };
+                    let base = release.base.clone();
+                    s.spawn(move || install_in(&layout, &[("INPUT_DOWNLOAD_URL", &base)]))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut paths = std::collections::HashSet::new();
+        for run in &runs {
+            assert_success(run);
+            let bin = installed_bin(run);
+            assert!(
+                bin.starts_with(&temp_root),
+                "round {round}: {}",
+                bin.display()
+            );
+            assert_eq!(run_version(&bin), "dts-gate 9.9.9");
+            assert!(paths.insert(bin), "two jobs got the same binary");
+        }
+        assert_eq!(fs::read(cached_archive(&scratch)).unwrap(), release.archive);
+    }
+    // Nothing half-written is left behind in the cache.
+    let (_, _, target) = host_platform();
+    let leftovers: Vec<_> =
+        fs::read_dir(scratch.path(&format!("tool-cache/dts-gate/{VERSION}/{target}")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_str() != Some(asset_name().as_str()))
+            .collect();
+    assert!(leftovers.is_empty(), "left in the cache: {leftovers:?}");
 }
