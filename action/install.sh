@@ -7,7 +7,9 @@
 #   RUNNER_TEMP                   per-job scratch space: downloads, source builds, and the binary
 #                                 the gate step runs
 #   GITHUB_ACTION_PATH            the action's own checkout: source tree and checksum list
-#   DTS_GATE_CHECKSUM_FILE        checksum list (default: $GITHUB_ACTION_PATH/action/checksums.txt)
+#   DTS_GATE_CHECKSUM_FILE        test hook: another checksum list. Ignored when GITHUB_ACTIONS is
+#                                 true, so a variable inherited from the job cannot replace the
+#                                 committed list (action.yml also blanks it)
 #   INPUT_VERSION                 release to install (default: the version in $GITHUB_ACTION_PATH/Cargo.toml)
 #   INPUT_DOWNLOAD_URL            base URL; the asset is fetched from <base>/v<version>/<asset>
 #   INPUT_BUILD_FROM_SOURCE       true: skip the download and build the action's source
@@ -32,30 +34,44 @@ readonly TOOL=dts-gate
 
 on_github() { [ "${GITHUB_ACTIONS:-}" = "true" ]; }
 
-log() { printf '%s install: %s\n' "$TOOL" "$*"; }
+# Messages contain input values (version, download-url, paths), so every line printed is made
+# one line: on GitHub a newline in a value would otherwise start a workflow command of its own.
+# Annotation text is escaped exactly as the runner unescapes it (% first, then CR and LF); a plain
+# log line shows CR and LF as \r and \n.
+escape_data() {
+  local s=$*
+  s=${s//%/%25}
+  s=${s//$'\r'/%0D}
+  s=${s//$'\n'/%0A}
+  printf '%s' "$s"
+}
 
-notice() {
+one_line() {
+  local s=$*
+  s=${s//$'\r'/\\r}
+  s=${s//$'\n'/\\n}
+  printf '%s' "$s"
+}
+
+log() { printf '%s install: %s\n' "$TOOL" "$(one_line "$*")"; }
+
+# annotate <level> <message>: a workflow command on GitHub, a plain line elsewhere.
+annotate() {
+  local level=$1
+  shift
   if on_github; then
-    printf '::notice title=%s install::%s\n' "$TOOL" "$*"
+    printf '::%s title=%s install::%s\n' "$level" "$TOOL" "$(escape_data "$*")"
   else
-    printf '%s install: notice: %s\n' "$TOOL" "$*"
+    printf '%s install: %s: %s\n' "$TOOL" "$level" "$(one_line "$*")"
   fi
 }
 
-warn() {
-  if on_github; then
-    printf '::warning title=%s install::%s\n' "$TOOL" "$*" >&2
-  else
-    printf '%s install: warning: %s\n' "$TOOL" "$*" >&2
-  fi
-}
+notice() { annotate notice "$@"; }
+
+warn() { annotate warning "$@" >&2; }
 
 die() {
-  if on_github; then
-    printf '::error title=%s install::%s\n' "$TOOL" "$*" >&2
-  else
-    printf '%s install: error: %s\n' "$TOOL" "$*" >&2
-  fi
+  annotate error "$@" >&2
   exit 1
 }
 
@@ -145,12 +161,57 @@ expected_sha256() {
   esac
 }
 
-# https always; plain http only to loopback, which is what the tests' local server uses.
+# https always; plain http only to loopback, which is what the tests' local server uses. The
+# host part is checked whole: no userinfo (http://127.0.0.1:x@evil.example would go to
+# evil.example), nothing but a host name or address and an optional port, and no whitespace or
+# control characters anywhere (the URL is logged and handed to curl).
 check_url() {
+  local url=$1 scheme rest authority host port inner
+  case "$url" in
+    *[[:space:][:cntrl:]]*) die "download-url must not contain whitespace or control characters, got '$url'" ;;
+    https://*) scheme=https rest=${url#https://} ;;
+    http://*) scheme=http rest=${url#http://} ;;
+    *) die "download-url must start with https:// (plain http is allowed only for 127.0.0.1, localhost or [::1]), got '$url'" ;;
+  esac
+  authority=${rest%%[/?#]*}
+  case "$authority" in
+    *@*) die "download-url must not contain a user name or password (user@host), got '$url'" ;;
+    '') die "download-url has no host, got '$url'" ;;
+  esac
+  case "$authority" in
+    \[*\]) host=$authority port='' ;;
+    \[*\]:*) host=${authority%:*} port=${authority##*:} ;;
+    *:*) host=${authority%%:*} port=${authority#*:} ;;
+    *) host=$authority port='' ;;
+  esac
+  case "$host" in
+    \[*\])
+      inner=${host#[}
+      inner=${inner%]}
+      case "$inner" in '' | *[!0-9A-Fa-f:.]*) die "download-url has an invalid host '$host'" ;; esac
+      ;;
+    *[!A-Za-z0-9.-]*) die "download-url has an invalid host '$host' (only letters, digits, '.' and '-', or an [IPv6] address)" ;;
+  esac
+  case "$port" in
+    *[!0-9]*) die "download-url has an invalid port '$port'" ;;
+  esac
+  if [ "$scheme" = http ]; then
+    case "$host" in
+      127.0.0.1 | localhost | '[::1]') ;;
+      *) die "download-url must start with https:// (plain http is allowed only for 127.0.0.1, localhost or [::1]), got '$url'" ;;
+    esac
+  fi
+}
+
+# A release version: digits and dots, optionally a pre-release or build suffix. It becomes part of
+# a URL, a file name and a step output, so nothing else is accepted.
+check_version() {
   case "$1" in
-    https://*) ;;
-    http://127.0.0.1 | http://127.0.0.1[:/]* | http://localhost | http://localhost[:/]* | http://\[::1\]*) ;;
-    *) die "download-url must start with https:// (plain http is allowed only for 127.0.0.1, localhost or [::1]), got '$1'" ;;
+    [0-9]*.[0-9]*.[0-9]*) ;;
+    *) die "input version must look like 1.2.3 (optionally with a v in front), got '$1'" ;;
+  esac
+  case "$1" in
+    *[!0-9A-Za-z.+-]*) die "input version must look like 1.2.3 (optionally with a v in front), got '$1'" ;;
   esac
 }
 
@@ -175,6 +236,9 @@ download() {
 }
 
 set_output() {
+  case "$2" in
+    *[$'\r\n']*) die "refusing to write output $1: its value contains a line break" ;;
+  esac
   if [ -n "${GITHUB_OUTPUT:-}" ]; then
     printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
   fi
@@ -254,6 +318,7 @@ main() {
     VERSION=$(source_version "$GITHUB_ACTION_PATH")
     [ -n "$VERSION" ] || die "could not read the package version from $GITHUB_ACTION_PATH/Cargo.toml: set input version"
   fi
+  check_version "$VERSION"
 
   if [ "$want_source" = true ]; then
     build_from_source "build-from-source is true"
@@ -266,7 +331,14 @@ main() {
     return
   fi
   asset="$TOOL-$VERSION-$target.tar.gz"
-  checksum_file=${DTS_GATE_CHECKSUM_FILE:-$GITHUB_ACTION_PATH/action/checksums.txt}
+  checksum_file=$GITHUB_ACTION_PATH/action/checksums.txt
+  if [ -n "${DTS_GATE_CHECKSUM_FILE:-}" ]; then
+    if on_github; then
+      warn "ignoring DTS_GATE_CHECKSUM_FILE: on GitHub only the committed action/checksums.txt of the action's ref is trusted"
+    else
+      checksum_file=$DTS_GATE_CHECKSUM_FILE
+    fi
+  fi
   expected=$(expected_sha256 "$checksum_file" "$asset")
   if [ -z "$expected" ]; then
     build_from_source "the checksum list at this ref has no entry for $asset"

@@ -743,3 +743,343 @@ fn concurrent_installs_all_succeed_with_the_cache_on_another_file_system() {
             .collect();
     assert!(leftovers.is_empty(), "left in the cache: {leftovers:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Running action.yml's steps the way the runner does.
+
+/// One step of action.yml's `runs.steps`, as far as these tests need it.
+#[derive(Debug, Default)]
+struct Step {
+    id: String,
+    shell: String,
+    env: Vec<(String, String)>,
+    run: String,
+}
+
+/// A scalar as YAML writes it here: plain, 'single-quoted' or "double-quoted" (no escapes used).
+fn yaml_scalar(raw: &str) -> String {
+    let raw = raw.trim();
+    if let Some(inner) = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        inner.replace("''", "'")
+    } else if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        inner.to_owned()
+    } else {
+        raw.to_owned()
+    }
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// Reads `runs.steps` of action.yml with the small subset of YAML the file uses: each step a
+/// `- key: value` mapping with `env:` a mapping and `run:` a plain scalar or a `|` block.
+fn action_steps() -> Vec<Step> {
+    let text = fs::read_to_string(repo_root().join("action.yml")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let runs = lines.iter().position(|l| *l == "runs:").expect("runs:");
+    let steps_at = (runs..lines.len())
+        .find(|&i| lines[i].trim() == "steps:")
+        .expect("runs.steps");
+    let item_indent = indent_of(lines[steps_at]) + 2;
+    let key_indent = item_indent + 2;
+    let mut steps: Vec<Step> = Vec::new();
+    let mut i = steps_at + 1;
+    while i < lines.len() {
+        let line = lines[i];
+        if !line.trim().is_empty() && indent_of(line) < item_indent {
+            break;
+        }
+        let content = line.trim();
+        if content.is_empty() || content.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        let mut rest = content;
+        if indent_of(line) == item_indent {
+            rest = content.strip_prefix("- ").expect("a step item");
+            steps.push(Step::default());
+        }
+        assert!(indent_of(line) <= key_indent, "unexpected line {line:?}");
+        let step = steps.last_mut().expect("a step");
+        let (key, value) = rest.split_once(':').expect("key: value");
+        let value = value.trim();
+        i += 1;
+        match key {
+            "id" => step.id = yaml_scalar(value),
+            "shell" => step.shell = yaml_scalar(value),
+            "env" => {
+                while i < lines.len()
+                    && (lines[i].trim().is_empty() || indent_of(lines[i]) > key_indent)
+                {
+                    let entry = lines[i].trim();
+                    if !entry.is_empty() && !entry.starts_with('#') {
+                        let (k, v) = entry.split_once(':').expect("NAME: value");
+                        step.env.push((k.to_owned(), yaml_scalar(v)));
+                    }
+                    i += 1;
+                }
+            }
+            "run" if value == "|" => {
+                let mut block: Vec<&str> = Vec::new();
+                while i < lines.len()
+                    && (lines[i].trim().is_empty() || indent_of(lines[i]) > key_indent)
+                {
+                    block.push(lines[i]);
+                    i += 1;
+                }
+                while block.last().is_some_and(|l| l.trim().is_empty()) {
+                    block.pop();
+                }
+                let strip = block.iter().map(|l| indent_of(l)).next().unwrap_or(0);
+                step.run = block
+                    .iter()
+                    .map(|l| l.get(strip..).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    + "\n";
+            }
+            "run" => step.run = yaml_scalar(value),
+            _ => {}
+        }
+    }
+    steps
+}
+
+fn action_step(id: &str) -> Step {
+    action_steps()
+        .into_iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("action.yml has no step with id {id}"))
+}
+
+/// Evaluates a step's env value: a literal, or one `${{ a || b }}` expression over `inputs.*`
+/// and `env.*` (what action.yml uses). Anything else is a test failure, not a silent guess.
+fn evaluate(value: &str, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> String {
+    let Some(expr) = value
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|v| v.strip_suffix("}}"))
+    else {
+        assert!(!value.contains("${{"), "unsupported expression {value:?}");
+        return value.to_owned();
+    };
+    for operand in expr.split("||").map(str::trim) {
+        let found = if let Some(name) = operand.strip_prefix("inputs.") {
+            inputs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+        } else if let Some(name) = operand.strip_prefix("env.") {
+            env.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+        } else if operand.starts_with("steps.") {
+            None
+        } else {
+            panic!("unsupported operand {operand:?} in {value:?}")
+        };
+        if let Some(v) = found.filter(|v| !v.is_empty()) {
+            return v.to_owned();
+        }
+    }
+    String::new()
+}
+
+/// Runs a bash step from action.yml as the runner does: the job's environment (`inherited`,
+/// with GITHUB_ACTIONS=true) plus the step's evaluated env, and `run:` written to a script file
+/// executed with `bash --noprofile --norc -e -o pipefail <file>`.
+fn run_step(
+    step: &Step,
+    layout: &Layout,
+    inputs: &[(&str, &str)],
+    inherited: &[(&str, &str)],
+) -> Run {
+    assert_eq!(step.shell, "bash", "step {} must use shell: bash", step.id);
+    let script = layout.temp.join(format!("step-{}.sh", step.id));
+    fs::write(&script, &step.run).unwrap();
+    fs::write(&layout.github_output, "").unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.args(["--noprofile", "--norc", "-e", "-o", "pipefail"])
+        .arg(&script);
+    runner_env(&mut cmd, layout);
+    cmd.env("GITHUB_ACTIONS", "true");
+    cmd.envs(inherited.iter().copied());
+    for (key, value) in &step.env {
+        cmd.env(key, evaluate(value, inputs, inherited));
+    }
+    finish_run(cmd, layout)
+}
+
+/// A stand-in for the action's checkout: install.sh, a Cargo.toml and a committed checksum list.
+fn action_checkout(scratch: &Scratch, checksums: &str) -> PathBuf {
+    let dir = scratch.path("action-checkout");
+    fs::create_dir_all(dir.join("action")).unwrap();
+    fs::copy(
+        repo_root().join("action/install.sh"),
+        dir.join("action/install.sh"),
+    )
+    .unwrap();
+    fs::copy(
+        repo_root().join("tests/data/fixture-crate/Cargo.toml"),
+        dir.join("Cargo.toml"),
+    )
+    .unwrap();
+    fs::write(dir.join("action/checksums.txt"), checksums).unwrap();
+    dir
+}
+
+/// Every line the runner would take as a workflow command (after trimming leading whitespace,
+/// a line starting with `::` or the legacy `##[`).
+fn workflow_commands(run: &Run) -> Vec<String> {
+    run.stdout
+        .lines()
+        .chain(run.stderr.lines())
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("::") || l.starts_with("##["))
+        .map(str::to_owned)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks.
+
+#[test]
+fn download_urls_with_userinfo_are_refused() {
+    let scratch = Scratch::new("userinfo");
+    let release = genuine_release(&scratch);
+    let port = release.base.rsplit(':').next().unwrap().to_owned();
+    for url in [
+        // Looks like loopback, goes to the host after '@' (here one that would even answer).
+        format!("http://127.0.0.1:1@127.0.0.1:{port}"),
+        "http://127.0.0.1:x@evil.example".to_owned(),
+        "http://localhost@evil.example/releases".to_owned(),
+        "https://user:password@github.com/dts-gate/dts-gate/releases/download".to_owned(),
+    ] {
+        let run = install(&scratch, &[("INPUT_DOWNLOAD_URL", &url)]);
+        assert_eq!(run.output.status.code(), Some(1), "{url}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("must not contain a user name or password"),
+            "{url}: {}",
+            run.stderr
+        );
+        assert!(!run.stdout.contains("downloading"), "{url}: {}", run.stdout);
+    }
+    assert_eq!(
+        release.hits.load(Ordering::SeqCst),
+        0,
+        "nothing may be fetched"
+    );
+}
+
+#[test]
+fn an_inherited_checksum_file_is_ignored_when_running_as_the_action() {
+    let scratch = Scratch::new("inherited-list");
+    let genuine = make_archive(&scratch, "genuine.tar.gz", "dts-gate 9.9.9");
+    let evil = make_archive(&scratch, "evil.tar.gz", "evil");
+    let committed = format!("{}  {}\n", sha256_hex(&genuine, &scratch), asset_name());
+    let checkout = action_checkout(&scratch, &committed);
+    // A list that vouches for the evil archive, left in the job's environment.
+    let planted = scratch.path("planted-checksums.txt");
+    fs::write(
+        &planted,
+        format!("{}  {}\n", sha256_hex(&evil, &scratch), asset_name()),
+    )
+    .unwrap();
+    let (base, _) = serve(vec![(format!("/v{VERSION}/{}", asset_name()), evil)]);
+    let layout = Layout {
+        action_path: checkout,
+        checksum_file: None,
+        ..Layout::of(&scratch)
+    };
+    let planted = planted.to_str().unwrap();
+
+    // The install step exactly as action.yml defines it.
+    let step = action_step("install");
+    assert!(
+        step.env
+            .iter()
+            .any(|(k, v)| k == "DTS_GATE_CHECKSUM_FILE" && v.is_empty()),
+        "the install step must blank DTS_GATE_CHECKSUM_FILE: {:?}",
+        step.env
+    );
+    let inputs = [("version", VERSION), ("download-url", base.as_str())];
+    let run = run_step(
+        &step,
+        &layout,
+        &inputs,
+        &[("DTS_GATE_CHECKSUM_FILE", planted)],
+    );
+    assert_eq!(
+        run.output.status.code(),
+        Some(1),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
+    assert_eq!(run.output_value("path"), None);
+
+    // And install.sh on its own, with the variable set in its environment, on GitHub.
+    let run = install_in(
+        &Layout {
+            checksum_file: Some(PathBuf::from(planted)),
+            ..layout
+        },
+        &[("INPUT_DOWNLOAD_URL", &base), ("GITHUB_ACTIONS", "true")],
+    );
+    assert_eq!(
+        run.output.status.code(),
+        Some(1),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("ignoring DTS_GATE_CHECKSUM_FILE"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
+}
+
+#[test]
+fn a_newline_in_an_input_cannot_start_a_workflow_command() {
+    let scratch = Scratch::new("inject");
+    let release = genuine_release(&scratch);
+    let committed = fs::read_to_string(scratch.path("checksums.txt")).unwrap();
+    let layout = Layout {
+        action_path: action_checkout(&scratch, &committed),
+        checksum_file: None,
+        ..Layout::of(&scratch)
+    };
+    let payload = "\n::error title=injected::owned\r\n##[error]owned";
+    let bad_bool = format!("yes{payload}");
+    let bad_version = format!("{VERSION}{payload}");
+    let bad_url = format!("{}/{payload}", release.base);
+    for (name, value) in [
+        ("INPUT_BUILD_FROM_SOURCE", bad_bool.as_str()),
+        ("INPUT_VERSION", bad_version.as_str()),
+        ("INPUT_DOWNLOAD_URL", bad_url.as_str()),
+    ] {
+        let run = install_in(&layout, &[(name, value), ("GITHUB_ACTIONS", "true")]);
+        assert_eq!(run.output.status.code(), Some(1), "{name}: {}", run.stderr);
+        let commands = workflow_commands(&run);
+        assert_eq!(
+            commands.len(),
+            1,
+            "{name}: expected only the installer's own error, got {commands:#?}"
+        );
+        assert!(
+            commands[0].starts_with("::error title=dts-gate install::"),
+            "{name}: {commands:?}"
+        );
+        // The runner unescapes %0A back into the newline: the value is shown, not obeyed.
+        assert!(
+            commands[0].contains("%0A::error title=injected::owned%0D%0A##[error]owned"),
+            "{name}: {commands:?}"
+        );
+        assert_eq!(run.output_value("path"), None);
+    }
+    assert_eq!(release.hits.load(Ordering::SeqCst), 0);
+
+    // Off GitHub the same values stay on one log line.
+    let run = install_in(&layout, &[("INPUT_BUILD_FROM_SOURCE", &bad_bool)]);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
