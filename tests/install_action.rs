@@ -896,7 +896,8 @@ fn run_step(
     fs::write(&layout.github_output, "").unwrap();
     let mut cmd = Command::new("bash");
     cmd.args(["--noprofile", "--norc", "-e", "-o", "pipefail"])
-        .arg(&script);
+        .arg(&script)
+        .current_dir(&layout.temp);
     runner_env(&mut cmd, layout);
     cmd.env("GITHUB_ACTIONS", "true");
     cmd.envs(inherited.iter().copied());
@@ -1082,4 +1083,87 @@ fn a_newline_in_an_input_cannot_start_a_workflow_command() {
     // Off GitHub the same values stay on one log line.
     let run = install_in(&layout, &[("INPUT_BUILD_FROM_SOURCE", &bad_bool)]);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The masking step.
+
+fn run_mask_step(scratch: &Scratch, inputs: &[(&str, &str)], inherited: &[(&str, &str)]) -> Run {
+    let steps = action_steps();
+    let ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids.first().copied(),
+        Some("mask"),
+        "masking must be the first step: {ids:?}"
+    );
+    let step = &steps[0];
+    assert!(
+        !step.run.contains("${{"),
+        "values must reach the script only through env, not ${{{{ }}}} in run:\n{}",
+        step.run
+    );
+    for input in ["secret-key", "token"] {
+        assert!(
+            step.env
+                .iter()
+                .any(|(_, v)| v.replace(' ', "") == format!("${{{{inputs.{input}}}}}")),
+            "the mask step must receive inputs.{input} through env: {:?}",
+            step.env
+        );
+    }
+    let layout = Layout {
+        checksum_file: None,
+        ..Layout::of(scratch)
+    };
+    run_step(step, &layout, inputs, inherited)
+}
+
+#[test]
+fn the_mask_step_masks_each_line_of_secret_key_and_token_and_prints_nothing_else() {
+    let scratch = Scratch::new("mask");
+    // Multi-line, CRLF, blank and whitespace-only lines, padding, a literal %0A (the runner would
+    // unescape it), and shell syntax that must stay data.
+    let secret_key = "  first-line\r\nsecond line \n\n \t\n%0Aodd'$(touch pwned)`touch pwned2`\n";
+    let token = "tok\nen";
+    let run = run_mask_step(
+        &scratch,
+        &[("secret-key", secret_key), ("token", token)],
+        &[],
+    );
+    assert_success(&run);
+    assert_eq!(
+        run.stdout,
+        "::add-mask::first-line\n\
+         ::add-mask::second line\n\
+         ::add-mask::%250Aodd'$(touch pwned)`touch pwned2`\n\
+         ::add-mask::tok\n\
+         ::add-mask::en\n"
+    );
+    assert_eq!(run.stderr, "");
+    for name in ["pwned", "pwned2"] {
+        assert!(!scratch.path(name).exists() && !scratch.path(&format!("temp/{name}")).exists());
+        assert!(!repo_root().join(name).exists());
+    }
+
+    // Empty inputs mask nothing (the runner warns about an empty ::add-mask::).
+    let run = run_mask_step(&scratch, &[("secret-key", ""), ("token", "")], &[]);
+    assert_success(&run);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+
+    // The job's own credentials, which the gate step falls back to, are masked too.
+    let run = run_mask_step(
+        &scratch,
+        &[],
+        &[
+            ("TENCENTCLOUD_SECRET_KEY", "job-key"),
+            ("TENCENTCLOUD_TOKEN", "job-token\nline2"),
+            ("TENCENTCLOUD_SECURITY_TOKEN", "job-security-token"),
+        ],
+    );
+    assert_success(&run);
+    assert_eq!(
+        run.stdout,
+        "::add-mask::job-key\n::add-mask::job-token\n::add-mask::line2\n::add-mask::job-security-token\n"
+    );
+    assert_eq!(run.stderr, "");
 }
