@@ -1167,3 +1167,289 @@ fn the_mask_step_masks_each_line_of_secret_key_and_token_and_prints_nothing_else
     );
     assert_eq!(run.stderr, "");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The release workflow's scripts, run against local stand-ins.
+
+/// The `run: |` script of the step named `name` in a workflow file.
+fn workflow_step_script(workflow: &str, name: &str) -> String {
+    let text = fs::read_to_string(repo_root().join(workflow)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == format!("- name: {name}"))
+        .unwrap_or_else(|| panic!("{workflow} has no step named {name:?}"));
+    let item_indent = indent_of(lines[start]);
+    let mut i = start + 1;
+    while i < lines.len() {
+        let l = lines[i];
+        if !l.trim().is_empty() && indent_of(l) <= item_indent {
+            break;
+        }
+        if l.trim() == "run: |" {
+            let run_indent = indent_of(l);
+            let block: Vec<&str> = lines[i + 1..]
+                .iter()
+                .take_while(|b| b.trim().is_empty() || indent_of(b) > run_indent)
+                .copied()
+                .collect();
+            let strip = block.iter().map(|b| indent_of(b)).next().unwrap_or(0);
+            return block
+                .iter()
+                .map(|b| b.get(strip..).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n";
+        }
+        i += 1;
+    }
+    panic!("step {name:?} in {workflow} has no run: | script");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn the_release_publishes_only_tags_on_the_default_branch() {
+    let script = workflow_step_script(
+        ".github/workflows/release.yml",
+        "Tagged commit is on the default branch",
+    );
+    let scratch = Scratch::new("release-branch");
+    let origin = scratch.path("origin");
+    fs::create_dir_all(&origin).unwrap();
+    git(&origin, &["init", "-q"]);
+    git(&origin, &["commit", "-q", "--allow-empty", "-m", "on main"]);
+    git(&origin, &["switch", "-q", "-c", "side"]);
+    git(
+        &origin,
+        &["commit", "-q", "--allow-empty", "-m", "not reviewed"],
+    );
+    git(&origin, &["tag", "-a", "v9.9.9", "-m", "side"]);
+    git(&origin, &["tag", "-a", "v9.9.8", "-m", "main", "main"]);
+    // What actions/checkout with fetch-depth: 0 leaves: every branch as origin/*, HEAD detached
+    // at the tagged commit.
+    let checkout = scratch.path("checkout");
+    git(
+        &scratch.0,
+        &["clone", "-q", origin.to_str().unwrap(), "checkout"],
+    );
+    let run = |tag: &str| {
+        git(&checkout, &["checkout", "-q", "--detach", tag]);
+        Command::new("bash")
+            .args([
+                "--noprofile",
+                "--norc",
+                "-e",
+                "-o",
+                "pipefail",
+                "-c",
+                &script,
+            ])
+            .current_dir(&checkout)
+            .env("TAG", tag)
+            .env("DEFAULT_BRANCH", "main")
+            .env("GITHUB_SHA", git(&checkout, &["rev-parse", "HEAD"]))
+            .output()
+            .unwrap()
+    };
+    let off_main = run("v9.9.9");
+    assert!(
+        !off_main.status.success(),
+        "a tag off main must not release"
+    );
+    assert!(
+        String::from_utf8_lossy(&off_main.stdout).contains("is not on main"),
+        "{}",
+        String::from_utf8_lossy(&off_main.stdout)
+    );
+    let on_main = run("v9.9.8");
+    assert!(
+        on_main.status.success(),
+        "{}",
+        String::from_utf8_lossy(&on_main.stdout)
+    );
+}
+
+#[test]
+fn the_release_never_puts_the_token_on_gits_command_line() {
+    if !Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: this base64 has no -w0 (the release runs on ubuntu, where it has)");
+        return;
+    }
+    let script = workflow_step_script(
+        ".github/workflows/release.yml",
+        "Push the checksum commit and move the major tag",
+    );
+    let scratch = Scratch::new("release-token");
+    // A git that records its arguments and the credential configuration it was given.
+    let bin = scratch.path("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let log = scratch.path("git.log");
+    fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\nprintf 'argv:%s\\n' \"$*\" >>'{log}'\n\
+             printf 'env:%s=%s\\n' \"${{GIT_CONFIG_KEY_0:-}}\" \"${{GIT_CONFIG_VALUE_0:-}}\" >>'{log}'\n\
+             [ \"$1\" = rev-parse ] && echo 0123456789abcdef0123456789abcdef01234567\nexit 0\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(bin.join("git"), fs::Permissions::from_mode(0o755)).unwrap();
+    let token = "ghs_notarealtoken0123456789";
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args([
+            "--noprofile",
+            "--norc",
+            "-e",
+            "-o",
+            "pipefail",
+            "-c",
+            &script,
+        ])
+        .env_clear()
+        .env("PATH", path)
+        .env("GITHUB_TOKEN", token)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("VERSION", "9.9.9")
+        .env("TAG", "v9.9.9")
+        .env("GITHUB_STEP_SUMMARY", scratch.path("summary.md"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded = fs::read_to_string(&log).unwrap();
+    let basic = {
+        let o = Command::new("sh")
+            .args(["-c", "printf 'x-access-token:%s' \"$T\" | base64 -w0"])
+            .env("T", token)
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let argv: Vec<&str> = recorded
+        .lines()
+        .filter(|l| l.starts_with("argv:"))
+        .collect();
+    assert!(argv.iter().any(|l| l.contains("push")), "{recorded}");
+    for line in &argv {
+        assert!(
+            !line.contains(token) && !line.contains(&basic),
+            "credential on git's command line: {line}"
+        );
+    }
+    assert!(
+        recorded.contains(&format!(
+            "env:http.https://github.com/.extraheader=AUTHORIZATION: basic {basic}"
+        )),
+        "git did not get the credential through GIT_CONFIG_*: {recorded}"
+    );
+    // The encoded credential is registered as a secret before use.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("::add-mask::{basic}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn release_images_and_toolchain_are_pinned_and_provenance_is_attested() {
+    let release = fs::read_to_string(repo_root().join(".github/workflows/release.yml")).unwrap();
+    assert!(
+        !release.contains("toolchain install stable") && !release.contains("default stable"),
+        "the release must build with a pinned toolchain"
+    );
+    let toolchain = release
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("RUST_TOOLCHAIN: "))
+        .expect("RUST_TOOLCHAIN");
+    assert!(
+        toolchain.split('.').count() == 3 && toolchain.split('.').all(|p| p.parse::<u32>().is_ok()),
+        "RUST_TOOLCHAIN must be an exact version, got {toolchain}"
+    );
+    let buildkit = release
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("BUILDKIT_IMAGE: "))
+        .expect("BUILDKIT_IMAGE");
+    assert!(
+        buildkit.starts_with("moby/buildkit:v") && is_digest_pinned(buildkit),
+        "{buildkit}"
+    );
+    assert!(release.contains("--driver-opt \"image=$BUILDKIT_IMAGE\""));
+    let attests: Vec<&str> = release
+        .lines()
+        .filter(|l| l.contains("uses: actions/attest-build-provenance@"))
+        .collect();
+    assert_eq!(attests.len(), 2, "archives and image: {attests:?}");
+    assert!(release.contains("subject-path: dist/dts-gate-*.tar.gz"));
+    assert!(release.contains("subject-digest: ${{ steps.push.outputs.digest }}"));
+    // The Dockerfile's bases are pinned by digest, and the release toolchain matches its rust: tag.
+    let dockerfile = fs::read_to_string(repo_root().join("Dockerfile")).unwrap();
+    let froms: Vec<&str> = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("FROM "))
+        .filter(|l| !l.starts_with("runtime ") && !l.starts_with("build "))
+        .collect();
+    assert!(froms.len() >= 2, "{froms:?}");
+    for from in &froms {
+        assert!(
+            is_digest_pinned(from.split_whitespace().next().unwrap()),
+            "{from}"
+        );
+    }
+    assert!(
+        froms
+            .iter()
+            .any(|f| f.starts_with(&format!("rust:{toolchain}-"))),
+        "RUST_TOOLCHAIN {toolchain} differs from the Dockerfile's rust: tag: {froms:?}"
+    );
+}
+
+fn is_digest_pinned(image: &str) -> bool {
+    image.split_once("@sha256:").is_some_and(|(name, digest)| {
+        name.contains(':')
+            && digest.len() == 64
+            && digest
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    })
+}
