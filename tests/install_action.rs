@@ -669,13 +669,14 @@ fn symlinked_cache_files_are_refused_and_their_targets_untouched() {
 fn other_filesystem_dir(scratch: &Scratch, name: &str) -> (PathBuf, bool) {
     use std::os::unix::fs::MetadataExt;
     let shm = Path::new("/dev/shm");
-    if let (Ok(a), Ok(b)) = (fs::metadata(shm), fs::metadata(&scratch.0)) {
-        if a.is_dir() && a.dev() != b.dev() {
-            let dir = shm.join(format!("dts-gate-install-{name}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            if fs::create_dir_all(&dir).is_ok() {
-                return (dir, true);
-            }
+    if let (Ok(a), Ok(b)) = (fs::metadata(shm), fs::metadata(&scratch.0))
+        && a.is_dir()
+        && a.dev() != b.dev()
+    {
+        let dir = shm.join(format!("dts-gate-install-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        if fs::create_dir_all(&dir).is_ok() {
+            return (dir, true);
         }
     }
     let dir = scratch.path(name);
