@@ -29,10 +29,10 @@ pub fn run<W: Write, E: Write>(
             Outcome::NothingGated
         }
         Mode::Invalid(errors) => gate::reject(errors, surface, reporter),
-        Mode::DryRun(config) => {
-            dry_run::print(&config, reporter);
-            Outcome::NothingGated
-        }
+        Mode::DryRun {
+            config,
+            from_command_line,
+        } => dry_run::run(&config, from_command_line, reporter),
         Mode::Demo(mode, settings) => demo::run(mode, settings, reporter, cancellation),
         Mode::Gate(config) => gate::run(&config, reporter, cancellation),
     }

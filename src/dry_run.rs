@@ -2,10 +2,14 @@
 
 use std::io::Write;
 
+use std::time::Duration;
+
 use crate::api::job_body;
 use crate::config::Config;
 use crate::duration;
-use crate::report::Reporter;
+use crate::hints::{Setting, Surface};
+use crate::outcome::Outcome;
+use crate::report::{Reporter, RunSummary};
 
 /// One request the gate would send, for `--dry-run`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,8 +61,39 @@ pub fn plan(config: &Config) -> Vec<PlannedCall> {
     calls
 }
 
+/// Prints the plan of a run without sending anything, then reports the run as a dry run
+/// (`result=dry-run`, `passed=false`). One asked for through the variable rather than
+/// `--dry-run` exits 2: it checked nothing, and must not look like a pass to a pipeline.
+pub fn run<W: Write, E: Write>(
+    config: &Config,
+    from_command_line: bool,
+    reporter: &mut Reporter<W, E>,
+) -> Outcome {
+    print(config, reporter);
+    if !from_command_line {
+        reporter.warning(
+            "Dry run: nothing was checked",
+            &format!(
+                "{} asked for a dry run, so nothing was sent and the gate exits 2; pass --dry-run on the command line for a dry run that exits 0",
+                dry_run_setting(config.surface)
+            ),
+        );
+    }
+    let outcome = Outcome::DryRun { from_command_line };
+    reporter.finish(&RunSummary {
+        surface: config.surface,
+        region: &config.region,
+        api: config.api_version,
+        timeout: config.timeout,
+        outcome: &outcome,
+        polls: 0,
+        elapsed: Duration::ZERO,
+    });
+    outcome
+}
+
 /// Prints the plan of a run without sending anything.
-pub fn print<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) {
+fn print<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) {
     reporter.info(&format!(
         "dts-gate {} dry run: nothing is sent. Region {}, timeout {}, polling every {}; requests are signed with TC3-HMAC-SHA256 by key {}…",
         env!("CARGO_PKG_VERSION"),
@@ -78,6 +113,10 @@ pub fn print<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>)
             call.when
         ));
     }
+}
+
+fn dry_run_setting(surface: Surface) -> String {
+    surface.assignment(Setting::DryRun, "true")
 }
 
 #[cfg(test)]

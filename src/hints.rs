@@ -36,6 +36,7 @@ pub enum Setting {
     ReportJunit,
     ReportDotenv,
     FailFast,
+    DryRun,
 }
 
 impl Setting {
@@ -56,6 +57,7 @@ impl Setting {
             Setting::ReportJunit => "DTS_REPORT_JUNIT",
             Setting::ReportDotenv => "DTS_REPORT_DOTENV",
             Setting::FailFast => "DTS_FAIL_FAST",
+            Setting::DryRun => "DTS_DRY_RUN",
         }
     }
 
@@ -76,6 +78,7 @@ impl Setting {
             Setting::ReportJunit => "report-junit",
             Setting::ReportDotenv => "report-dotenv",
             Setting::FailFast => "fail-fast",
+            Setting::DryRun => "dry-run",
         })
     }
 }
@@ -330,6 +333,7 @@ mod tests {
             Setting::ReportJunit,
             Setting::ReportDotenv,
             Setting::FailFast,
+            Setting::DryRun,
         ] {
             let Some(input) = setting.input() else {
                 assert!(!action.contains(&format!("{}:", setting.variable())));

@@ -19,8 +19,12 @@ pub enum Mode {
     Version,
     /// Wait for the checks of a real job (and create or start, as configured).
     Gate(Config),
-    /// Validate and print the calls a gate run would make; send nothing.
-    DryRun(Config),
+    /// Validate and print the calls a gate run would make; send nothing. `from_command_line`:
+    /// `--dry-run` was given (else `DTS_DRY_RUN` asked for it).
+    DryRun {
+        config: Config,
+        from_command_line: bool,
+    },
     /// Run the gate against the built-in simulator.
     Demo(DemoMode, DemoSettings),
     /// The invocation is invalid: report every problem, send nothing.
@@ -107,7 +111,10 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
         };
     }
     match vars.config() {
-        Ok(config) if dry_run => Mode::DryRun(config),
+        Ok(config) if dry_run => Mode::DryRun {
+            config,
+            from_command_line: dry_run_flag,
+        },
         Ok(config) => Mode::Gate(config),
         Err(errors) => Mode::Invalid(errors),
     }
@@ -180,17 +187,17 @@ mod tests {
     fn a_dry_run_comes_from_the_flag_or_the_variable() {
         assert!(matches!(
             mode_of(&["--dry-run"], with(&[])),
-            Mode::DryRun(_)
+            Mode::DryRun { .. }
         ));
         let variable = with(&[("DTS_DRY_RUN", "true")]);
-        assert!(matches!(mode_of(&[], variable), Mode::DryRun(_)));
+        assert!(matches!(mode_of(&[], variable), Mode::DryRun { .. }));
         let off = with(&[("DTS_DRY_RUN", "false")]);
         assert!(matches!(mode_of(&[], off), Mode::Gate(_)));
         // The flag makes the variable irrelevant; without the flag a bad value is an error.
         let bad = with(&[("DTS_DRY_RUN", "perhaps")]);
         assert!(matches!(
             mode_of(&["--dry-run"], bad.clone()),
-            Mode::DryRun(_)
+            Mode::DryRun { .. }
         ));
         assert_eq!(invalid_variables(mode_of(&[], bad)), ["DTS_DRY_RUN"]);
     }

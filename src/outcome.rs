@@ -179,8 +179,12 @@ pub enum Outcome {
     Jobs(Vec<JobReport>),
     /// The configuration is invalid; nothing was sent.
     InvalidConfig(Vec<ConfigError>),
-    /// Nothing was asked to be gated: help, the version, or a dry run's plan was printed.
+    /// Nothing was asked to be gated: help or the version was printed.
     NothingGated,
+    /// A dry run printed its plan and checked nothing. It exits 0 only when a person asked for
+    /// it on the command line: one inherited through `DTS_DRY_RUN` must not let a pipeline go
+    /// on as if a check had passed.
+    DryRun { from_command_line: bool },
 }
 
 /// The process exit code: the most severe outcome over all jobs. GitHub only sees zero or
@@ -190,6 +194,13 @@ pub fn exit_code(outcome: &Outcome) -> u8 {
     match outcome {
         Outcome::InvalidConfig(_) => 2,
         Outcome::NothingGated => 0,
+        Outcome::DryRun { from_command_line } => {
+            if *from_command_line {
+                0
+            } else {
+                2
+            }
+        }
         Outcome::Jobs(jobs) => match outcome.severity() {
             Severity::Passed => 0,
             Severity::NotWaitedFor | Severity::NotPassed => 1,
@@ -207,7 +218,7 @@ impl Outcome {
     pub fn jobs(&self) -> &[JobReport] {
         match self {
             Outcome::Jobs(jobs) => jobs,
-            Outcome::InvalidConfig(_) | Outcome::NothingGated => &[],
+            Outcome::InvalidConfig(_) | Outcome::NothingGated | Outcome::DryRun { .. } => &[],
         }
     }
 
@@ -215,7 +226,9 @@ impl Outcome {
     pub fn severity(&self) -> Severity {
         match self {
             // Never a pass: a pass needs a job whose check passed.
-            Outcome::InvalidConfig(_) | Outcome::NothingGated => Severity::Error,
+            Outcome::InvalidConfig(_) | Outcome::NothingGated | Outcome::DryRun { .. } => {
+                Severity::Error
+            }
             Outcome::Jobs(jobs) => jobs
                 .iter()
                 .map(JobReport::severity)
@@ -226,6 +239,9 @@ impl Outcome {
 
     /// The aggregate `result` output.
     pub fn result(&self) -> &'static str {
+        if let Outcome::DryRun { .. } = self {
+            return "dry-run";
+        }
         match self.severity() {
             Severity::Passed => "passed",
             Severity::NotWaitedFor => "not-waited-for",

@@ -390,9 +390,29 @@ fn a_dry_run_prints_every_call_and_sends_nothing() {
     assert!(calls[1].contains(r#"body {"JobId":"dts-aaa1"}"#));
     assert!(calls[0].contains(&server.url()));
     assert!(calls[7].contains("StartMigrateJob") && calls[7].contains("dts-bbb2"));
-    assert_eq!(run.output_raw, "", "a dry run writes no outputs");
+    // It says it checked nothing: never a pass.
+    assert_eq!(run.output("result"), "dry-run");
+    assert_eq!(run.output("passed"), "false");
+    assert!(run.summary.contains("dry run: nothing was sent or checked"));
     run.assert_no_secrets();
-    // DTS_DRY_RUN does the same; an invalid configuration is still exit 2.
+    // Inherited through DTS_DRY_RUN, the same plan exits 2: a pipeline must not go on as if a
+    // check had passed.
+    let inherited = Gate::against(&server.url())
+        .env("DTS_DRY_RUN", "true")
+        .with_reports()
+        .run();
+    assert_eq!(inherited.code, 2, "{inherited:?}");
+    assert_eq!(inherited.output("result"), "dry-run");
+    assert!(
+        inherited.commands_named("warning")[0].data.contains(
+            "DTS_DRY_RUN=true asked for a dry run, so nothing was sent and the gate exits 2"
+        ),
+        "{inherited:?}"
+    );
+    let json: Value = serde_json::from_str(inherited.reports.json.as_deref().unwrap()).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["verdict"], "dry-run");
+    // An invalid configuration is still exit 2.
     let run = Gate::against(&server.url())
         .env("DTS_DRY_RUN", "true")
         .env("DTS_TIMEOUT", "never")

@@ -83,7 +83,7 @@ pub fn render(facts: &RunFacts) -> String {
                 problem: &e.problem,
             })
             .collect(),
-        Outcome::Jobs(_) | Outcome::NothingGated => Vec::new(),
+        Outcome::Jobs(_) | Outcome::NothingGated | Outcome::DryRun { .. } => Vec::new(),
     };
     let configured = facts.configured();
     let report = Report {

@@ -146,6 +146,15 @@ fn cases(facts: &RunFacts) -> Vec<Case> {
     let errors = match facts.run.outcome {
         Outcome::InvalidConfig(errors) => errors,
         Outcome::NothingGated => return Vec::new(),
+        Outcome::DryRun { .. } => {
+            return vec![Case {
+                classname: "dts-gate".into(),
+                name: "dry run".into(),
+                time: 0.0,
+                problem: None,
+                skipped: Some("dry run: nothing was sent or checked".into()),
+            }];
+        }
         Outcome::Jobs(jobs) if jobs.is_empty() => {
             return vec![Case {
                 classname: "dts-gate".into(),

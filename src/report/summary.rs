@@ -23,6 +23,9 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
     };
     let heading = match (run.outcome, jobs) {
         (Outcome::InvalidConfig(_), _) => "⚠️ dts-gate: invalid configuration".to_string(),
+        (Outcome::DryRun { .. }, _) => {
+            "🔎 dts-gate dry run: nothing was sent or checked".to_string()
+        }
         (_, [one]) => job_heading(one, &subject),
         _ => match run.outcome.severity() {
             Severity::Passed => format!("✅ DTS checks passed: {subject}"),
