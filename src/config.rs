@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::api::{ApiVersion, Client, Credentials, Endpoint, Language, Target};
 use crate::duration;
 use crate::hints::{Setting, Surface};
+use crate::proxy::{self, ProxyVars};
 use crate::regions;
 use crate::tls::ExtraRoots;
 
@@ -58,6 +59,9 @@ pub struct Vars {
     github_output: Option<String>,
     github_step_summary: Option<String>,
     hostname: Option<String>,
+    /// Read apart (upper and lower case are both in use, and both may be set).
+    #[serde(skip)]
+    proxies: ProxyVars,
 }
 
 /// One invalid or missing variable, rendered as one actionable line.
@@ -102,6 +106,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// How the user configures the gate: messages name settings the way the user sets them.
     pub surface: Surface,
+    /// The proxy requests go through, `None` for a direct connection.
+    pub proxy: Option<proxy::Chosen>,
 }
 
 impl Config {
@@ -120,6 +126,9 @@ impl Config {
         Client::new(
             self.target(),
             self.extra_roots.as_ref().map(ExtraRoots::tls_config),
+            self.proxy
+                .as_ref()
+                .and_then(|p| ureq::Proxy::new(&p.url).ok()),
         )
     }
 
@@ -180,12 +189,15 @@ impl Vars {
     where
         I: IntoIterator<Item = (String, String)>,
     {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
         // All fields are optional strings, so envy cannot fail on content; a failure here
         // would be a bug in this table, and is reported rather than hidden.
-        envy::from_iter(vars).map_err(|e| ConfigError {
+        let mut read: Vars = envy::from_iter(vars.iter().cloned()).map_err(|e| ConfigError {
             variable: "environment",
             problem: format!("could not be read ({e}); please report this as a bug"),
-        })
+        })?;
+        read.proxies = ProxyVars::from_vars(&vars);
+        Ok(read)
     }
 
     /// The runner's files. GitHub mode needs `GITHUB_ACTIONS=true` exactly.
@@ -356,6 +368,17 @@ impl Vars {
         };
         let extra_roots = non_empty(self.ssl_cert_file.clone())
             .and_then(|path| check.keep(extra_roots(path.trim())));
+        let mut proxy_warning = None;
+        let proxy = endpoint.as_ref().and_then(|endpoint| {
+            let chosen = self.proxies.choose(endpoint).map_err(|e| ConfigError {
+                variable: e.variable,
+                problem: e.problem,
+            });
+            check.keep(chosen).map(|(chosen, warning)| {
+                proxy_warning = warning;
+                chosen
+            })
+        });
 
         let config = (|| {
             Some(Config {
@@ -378,10 +401,12 @@ impl Vars {
                 extra_roots,
                 warnings: Vec::new(),
                 surface: self.surface(),
+                proxy: proxy?,
             })
         })();
         check.finish(config).map(|mut config| {
             config.warnings = warnings(&config, self.surface());
+            config.warnings.extend(proxy_warning);
             config
         })
     }

@@ -271,6 +271,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         extra_roots: None,
         warnings: Vec::new(),
         surface: Surface::default(),
+        proxy: None,
     }
 }
 

@@ -62,12 +62,17 @@ pub fn run<W: Write, E: Write>(
     cancellation: &Cancellation,
 ) -> Outcome {
     reporter.info(&format!(
-        "dts-gate {}: waiting for {} (API {}, region {}, endpoint {}; timeout {}, polling every {})",
+        "dts-gate {}: waiting for {} (API {}, region {}, endpoint {}{}; timeout {}, polling every {})",
         env!("CARGO_PKG_VERSION"),
         describe_jobs(&config.job_ids),
         config.api_version.as_str(),
         config.region,
         config.endpoint.host,
+        config
+            .proxy
+            .as_ref()
+            .map(|p| format!(" through the proxy {} from {}", p.host, p.variable))
+            .unwrap_or_default(),
         duration::format(config.timeout),
         duration::format(config.poll_interval),
     ));

@@ -17,6 +17,7 @@ pub mod hints;
 pub mod invocation;
 pub mod outcome;
 pub mod poll;
+pub mod proxy;
 pub mod regions;
 pub mod report;
 // The runner's parsing rules live with the test kit; the unit tests of `report` share that one copy.

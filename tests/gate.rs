@@ -632,3 +632,58 @@ fn inside_the_action_advice_names_the_action_inputs() {
     );
     assert!(!error.contains("DTS_JOB_ID"), "{error}");
 }
+
+#[test]
+fn the_proxy_in_use_is_named_and_one_that_cannot_be_honoured_is_refused() {
+    // A CONNECT proxy that answers 502: the gate goes through it and says so (host only).
+    let proxy = common::http::Responder::always(common::http::Reply::status(
+        "502 Bad Gateway",
+        "text/plain",
+        "no",
+    ));
+    let proxy_url = format!("http://user:pw-secret@127.0.0.1:{}", proxy.port());
+    let run = Gate::bare()
+        .env("DTS_JOB_ID", JOB_ID)
+        .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+        .env("TENCENTCLOUD_REGION", "ap-guangzhou")
+        .env("DTS_TIMEOUT", "1")
+        .env("ALL_PROXY", "socks5h://127.0.0.1:9")
+        .env("https_proxy", &proxy_url)
+        .run();
+    assert_eq!(run.code, 3, "{run:?}");
+    let connect = &proxy.requests()[0];
+    assert_eq!(connect.method, "CONNECT");
+    assert_eq!(connect.path, "dts.tencentcloudapi.com:443");
+    let banner = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        banner.contains(&format!(
+            "through the proxy 127.0.0.1:{} from https_proxy",
+            proxy.port()
+        )),
+        "{banner}"
+    );
+    assert!(!run.stdout.contains("pw-secret") && !run.stderr.contains("pw-secret"));
+    let warnings = run.commands_named("warning");
+    assert!(
+        warnings.iter().any(|w| w.data
+            == "ALL_PROXY is set but not used: https_proxy applies to the https endpoint"),
+        "{run:?}"
+    );
+
+    // Only a SOCKS proxy: refused before anything is sent, naming the variable.
+    let run = Gate::bare()
+        .env("DTS_JOB_ID", JOB_ID)
+        .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+        .env("TENCENTCLOUD_REGION", "ap-guangzhou")
+        .env("ALL_PROXY", "socks5h://127.0.0.1:9")
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.commands_named("error")[0]
+            .data
+            .contains("ALL_PROXY: is a socks5h proxy, which the gate cannot use"),
+        "{run:?}"
+    );
+}

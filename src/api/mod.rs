@@ -393,8 +393,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client sending to `target`; `tls` replaces the default TLS settings (extra CA roots).
-    pub fn new(target: Target, tls: Option<ureq::tls::TlsConfig>) -> Client {
+    /// A client sending to `target`, through `proxy` or directly; `tls` replaces the default
+    /// TLS settings (extra CA roots).
+    pub fn new(
+        target: Target,
+        tls: Option<ureq::tls::TlsConfig>,
+        proxy: Option<ureq::Proxy>,
+    ) -> Client {
         let mut builder = ureq::Agent::config_builder()
             // Error bodies carry the service's code and RequestId: read them, don't bail.
             .http_status_as_error(false)
@@ -402,9 +407,8 @@ impl Client {
             .max_redirects(0)
             .user_agent(USER_AGENT)
             .timeout_global(Some(MAX_REQUEST_TIME));
-        if target.endpoint.is_loopback {
-            builder = builder.proxy(None);
-        }
+        // The proxy was chosen from the environment by the caller; ureq must not pick another.
+        builder = builder.proxy(proxy.filter(|_| !target.endpoint.is_loopback));
         if let Some(tls) = tls {
             builder = builder.tls_config(tls);
         }
