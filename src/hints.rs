@@ -119,6 +119,10 @@ pub fn api_error(error: &ApiError, api: ApiVersion, surface: Surface) -> Option<
             "the endpoint never answered: check that {} names a reachable host (a typo in it looks like this) and the runner's network, HTTPS_PROXY/NO_PROXY",
             name(Setting::Endpoint)
         )),
+        ApiError::CheckNeverAppeared { .. } => Some(format!(
+            "look at the job in the DTS console: the new check may be queued; run again, or raise {} if the service is slow to show new checks",
+            name(Setting::CreateGrace)
+        )),
         ApiError::HttpStatus { .. } | ApiError::Malformed { .. } => Some(format!(
             "the endpoint did not answer like the DTS API; check {} and any proxy in between",
             name(Setting::Endpoint)

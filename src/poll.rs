@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::api::{ApiError, CheckAnswer, MAX_REQUEST_TIME};
-use crate::fresh::Freshness;
+use crate::fresh::{FAST_POLL, Freshness, Judgement};
 use crate::outcome::{Decision, JobOutcome, decide};
 
 /// How long the last requests may run past the deadline; the gate ends by then.
@@ -359,10 +359,24 @@ impl JobState {
                 self.warn_about(&answer, elapsed, observe);
                 self.failed_attempts = 0;
                 self.last_error = None;
-                let fresh = match &mut self.job.freshness {
-                    Some(f) => f.admits(&answer, elapsed),
-                    None => true,
+                let judgement = match &mut self.job.freshness {
+                    Some(f) => f.judge(&answer, elapsed),
+                    None => Judgement::Fresh,
                 };
+                if judgement == Judgement::NeverAppeared {
+                    self.outcome = Some(JobOutcome::Failed {
+                        error: ApiError::CheckNeverAppeared {
+                            detail: format!(
+                                "the service still showed the previous passed result (RequestId {}) {}s after the gate created a new check, and never the new check itself; the previous result is not this check's",
+                                answer.request_id,
+                                elapsed.as_secs()
+                            ),
+                        },
+                        last: Some(answer),
+                    });
+                    return;
+                }
+                let fresh = judgement == Judgement::Fresh;
                 match decide(&answer) {
                     Decision::Passed if fresh => {
                         self.outcome = Some(JobOutcome::Passed(answer));
@@ -379,7 +393,11 @@ impl JobState {
                     _ => {}
                 }
                 self.last = Some(answer);
-                poller.schedule.interval
+                // Until the new check is seen, poll fast enough to catch it running.
+                match &self.job.freshness {
+                    Some(f) if !f.confirmed() => poller.schedule.interval.min(FAST_POLL),
+                    _ => poller.schedule.interval,
+                }
             }
             Err(error) if !error.is_transient() => {
                 self.outcome = Some(JobOutcome::Failed {
@@ -1166,6 +1184,57 @@ mod tests {
         );
         assert_eq!(waited[0].polls, 5);
         assert_eq!(events.iter().filter(|e| e.ends_with("stale")).count(), 1);
+    }
+
+    #[test]
+    fn until_the_new_check_is_seen_the_gate_polls_every_second_then_gives_up() {
+        let old_pass = answer("finished", Some(1));
+        let freshness = Freshness::new(
+            Prior::from_answer(Some(&old_pass)),
+            Duration::ZERO,
+            Duration::from_secs(10),
+        );
+        let (waited, _, requests) = run_jobs(
+            vec![("dts-a", vec![Ok(old_pass)])],
+            Some(freshness),
+            schedule(30_000, 1800),
+            Duration::ZERO,
+        );
+        let JobOutcome::Failed { error, last } = &waited[0].outcome else {
+            panic!("expected an error, got {:?}", waited[0].outcome);
+        };
+        assert_eq!(error.code(), "CreatedCheckNotSeen");
+        assert!(last.is_some());
+        // Once a second for the ten seconds of grace, not once per 30 s interval.
+        let times: Vec<u64> = requests.iter().map(|r| r.1.as_secs()).collect();
+        assert_eq!(times, (0..=10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn once_the_new_check_is_seen_the_normal_interval_applies() {
+        let old_pass = answer("finished", Some(1));
+        let freshness = Freshness::new(
+            Prior::from_answer(Some(&old_pass)),
+            Duration::ZERO,
+            Duration::from_secs(10),
+        );
+        let (waited, _, requests) = run_jobs(
+            vec![(
+                "dts-a",
+                vec![
+                    Ok(old_pass),
+                    Ok(answer("running", None)),
+                    Ok(answer("running", None)),
+                    Ok(answer("finished", Some(1))),
+                ],
+            )],
+            Some(freshness),
+            schedule(5_000, 1800),
+            Duration::ZERO,
+        );
+        assert!(matches!(waited[0].outcome, JobOutcome::Passed(_)));
+        let times: Vec<u64> = requests.iter().map(|r| r.1.as_secs()).collect();
+        assert_eq!(times, [0, 1, 6, 11]);
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn a_fresh_check_never_takes_the_previous_result_even_while_it_is_still_returned
 }
 
 #[test]
-fn an_identical_result_counts_only_after_the_grace_period() {
+fn an_identical_pass_that_outlives_the_grace_period_is_an_error_never_a_pass() {
     let mut server = Server::new();
     let _same = describe(&mut server, JOB_ID, &pass(), 1);
     let _create = on(
@@ -93,16 +93,47 @@ fn an_identical_result_counts_only_after_the_grace_period() {
     );
     let run = Gate::against(&server.url())
         .env("DTS_CREATE_CHECK", "true")
-        .env("DTS_CREATE_GRACE", "500ms")
+        .env("DTS_CREATE_GRACE", "2s")
+        // A slow interval: right after the create the gate still polls about once a second.
+        .env("DTS_POLL_INTERVAL", "10s")
+        .env("DTS_TIMEOUT", "5m")
         .run();
-    assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.wall >= Duration::from_millis(500), "{:?}", run.wall);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.output("passed"), "false");
+    assert_eq!(run.output("error-code"), "CreatedCheckNotSeen");
+    assert!(
+        run.output("error-message")
+            .contains("still showed the previous passed result"),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("ignoring a finished result"));
+    // Ended at the grace period, not at the timeout, polling about once a second meanwhile.
+    assert!(run.wall >= Duration::from_secs(2), "{:?}", run.wall);
+    assert!(run.wall < Duration::from_secs(8), "{:?}", run.wall);
     let polls: u32 = run.output("polls").parse().unwrap();
     assert!(
-        polls >= 5,
-        "{polls} requests: the stale answer must have been polled past the grace"
+        polls >= 4,
+        "{polls} requests: prior read, create and fast polls"
     );
+}
+
+#[test]
+fn an_identical_failure_after_the_grace_period_still_fails_the_gate() {
+    let mut server = Server::new();
+    let _same = describe(&mut server, JOB_ID, &not_passed("table missing"), 1);
+    let _create = on(
+        &mut server,
+        "CreateMigrateCheckJob",
+        JOB_ID,
+        &acknowledged("c"),
+        1,
+    );
+    let run = Gate::against(&server.url())
+        .env("DTS_CREATE_CHECK", "true")
+        .env("DTS_CREATE_GRACE", "500ms")
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("error-message"), "table missing");
 }
 
 #[test]

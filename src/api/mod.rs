@@ -123,6 +123,9 @@ pub enum ApiError {
         detail: String,
         request_id: Option<String>,
     },
+    /// After the gate created a check, the service kept showing the previous passed result
+    /// and never the new check: the previous result is not the new check's.
+    CheckNeverAppeared { detail: String },
     /// `Response.Error`: the service refused or failed the request.
     Service {
         code: String,
@@ -137,6 +140,7 @@ impl ApiError {
         match self {
             ApiError::Transport { .. } | ApiError::Unreachable { .. } => true,
             ApiError::HttpStatus { .. } => true,
+            ApiError::CheckNeverAppeared { .. } => false,
             ApiError::Malformed { .. } => true,
             ApiError::Service { code, .. } => is_transient_code(code),
         }
@@ -148,6 +152,7 @@ impl ApiError {
             ApiError::Transport { .. } | ApiError::Unreachable { .. } => "NetworkError".to_string(),
             ApiError::HttpStatus { status, .. } => format!("HttpStatus{status}"),
             ApiError::Malformed { .. } => "MalformedResponse".to_string(),
+            ApiError::CheckNeverAppeared { .. } => "CreatedCheckNotSeen".to_string(),
             ApiError::Service { code, .. } => code.clone(),
         }
     }
@@ -155,7 +160,9 @@ impl ApiError {
     /// The human message: the service's, or a description of what went wrong.
     pub fn message(&self) -> String {
         match self {
-            ApiError::Transport { detail } | ApiError::Unreachable { detail } => detail.clone(),
+            ApiError::Transport { detail }
+            | ApiError::Unreachable { detail }
+            | ApiError::CheckNeverAppeared { detail } => detail.clone(),
             ApiError::HttpStatus { status, .. } => {
                 format!("HTTP status {status} instead of 200")
             }
@@ -166,7 +173,9 @@ impl ApiError {
 
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            ApiError::Transport { .. } | ApiError::Unreachable { .. } => None,
+            ApiError::Transport { .. }
+            | ApiError::Unreachable { .. }
+            | ApiError::CheckNeverAppeared { .. } => None,
             ApiError::HttpStatus { request_id, .. } | ApiError::Malformed { request_id, .. } => {
                 request_id.as_deref()
             }
@@ -183,6 +192,9 @@ impl fmt::Display for ApiError {
             }
             ApiError::HttpStatus { status, .. } => write!(f, "HTTP status {status}"),
             ApiError::Malformed { detail, .. } => write!(f, "malformed answer: {detail}"),
+            ApiError::CheckNeverAppeared { detail } => {
+                write!(f, "the created check never appeared: {detail}")
+            }
             ApiError::Service { code, message, .. } => write!(f, "{code}: {message}"),
         }
     }
