@@ -3,9 +3,9 @@
 //! process's arguments and variables in, tests pass their own.
 //!
 //! Precedence, in one place: `--help`/`--version` win over everything; an unknown argument is
-//! a configuration error; a demo (`--demo[=mode]` over `DTS_DEMO`) wins over a dry run and
-//! needs no credentials; a dry run (`--dry-run` or `DTS_DRY_RUN=true`) validates like a real
-//! run and sends nothing.
+//! a configuration error; a demo (`--demo[=mode]` over `DTS_DEMO`) needs no credentials and
+//! refuses to run while a real job is configured; a dry run (`--dry-run` or
+//! `DTS_DRY_RUN=true`) validates like a real run and sends nothing; the two exclude each other.
 
 use crate::cli::{self, Command};
 use crate::config::{Config, ConfigError, DemoMode, DemoSettings, GithubRunner, ReportFiles, Vars};
@@ -89,6 +89,12 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
         },
     };
     if let Some(demo) = demo {
+        if dry_run {
+            return Mode::Invalid(vec![ConfigError {
+                variable: if dry_run_flag { "--dry-run" } else { "DTS_DRY_RUN" },
+                problem: "a dry run plans the requests to a real job, and a demo plays a simulated one; ask for one of them".to_string(),
+            }]);
+        }
         let real = vars.real_job_variables();
         if !real.is_empty() {
             return Mode::Invalid(vec![ConfigError {
@@ -209,17 +215,23 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_flag_wins_over_the_variable_and_over_a_dry_run() {
+    fn the_demo_flag_wins_over_the_variable() {
         let fail = vars(&[("DTS_DEMO", "fail")]);
         assert!(matches!(
             mode_of(&["--demo"], fail.clone()),
             Mode::Demo(DemoMode::Pass, _)
         ));
         assert!(matches!(mode_of(&[], fail), Mode::Demo(DemoMode::Fail, _)));
-        assert!(matches!(
-            mode_of(&["--demo=fail", "--dry-run"], vars(&[])),
-            Mode::Demo(DemoMode::Fail, _)
-        ));
+        // A demo and a dry run exclude each other: neither is silently dropped.
+        assert_eq!(
+            invalid_variables(mode_of(&["--demo=fail", "--dry-run"], vars(&[]))),
+            ["--dry-run"]
+        );
+        let inherited = vars(&[("DTS_DRY_RUN", "true")]);
+        assert_eq!(
+            invalid_variables(mode_of(&["--demo"], inherited)),
+            ["DTS_DRY_RUN"]
+        );
         // An invalid variable is reported even when the flag decides.
         let bad = vars(&[("DTS_DEMO", "maybe")]);
         assert_eq!(invalid_variables(mode_of(&["--demo"], bad)), ["DTS_DEMO"]);
