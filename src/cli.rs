@@ -71,18 +71,23 @@ ENVIRONMENT:
     DTS_LANGUAGE                en-US     language of the service's messages: en-US or zh-CN
     DTS_API_VERSION             2018-03-30  or 2021-12-06 for jobs created in the current DTS console
     DTS_CREATE_CHECK            false     true: run CreateMigrateCheckJob first; only that check's result counts
-    DTS_CREATE_GRACE            30s       after a create, how long a result identical to the old one stays stale
+    DTS_CREATE_GRACE            30s       after a create, how long a result identical to the old one stays stale;
+                                          an identical pass after it is an error (CreatedCheckNotSeen)
     DTS_START_MIGRATION         false     true: call StartMigrateJob for every job once all passed
-    DTS_DRY_RUN                 false     true: the same as --dry-run
-    DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail
+    DTS_FAIL_FAST               true      false: wait for every job even once one cannot pass
+    DTS_DRY_RUN                 false     true: like --dry-run, but exits 2 (it checked nothing)
+    DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail; refused while
+                                          a job or credentials are set
     DTS_REPORT_JSON             unset     path: JSON report of the run, written in every outcome
     DTS_REPORT_JUNIT            unset     path: JUnit XML report (e.g. TEST-dts-gate.xml), every outcome
     DTS_REPORT_DOTENV           unset     path: KEY=VALUE file for GitLab's artifacts:reports:dotenv
     SSL_CERT_FILE               unset     PEM file of extra CA certificates (TLS-inspecting proxies)
-    HTTPS_PROXY, NO_PROXY                 honoured
+    HTTPS_PROXY (https_proxy), else ALL_PROXY; NO_PROXY
+                                          an HTTP CONNECT proxy for the https endpoint, named in the log;
+                                          a SOCKS or malformed one is an error
 
 OUTPUTS (GitHub Actions, GITHUB_OUTPUT, in every outcome):
-    passed, result (passed | not-passed | timed-out | error | cancelled), status, check-flag, progress,
+    passed, result (passed | not-passed | timed-out | error | cancelled | dry-run), status, check-flag, progress,
     error-code, error-message, request-id, polls, elapsed-seconds, failed-steps, warning-steps,
     jobs (JSON, one object per job), migration-started
     Also ::error/::warning annotations and a job summary (GITHUB_STEP_SUMMARY).
@@ -91,9 +96,10 @@ EXIT CODES:
     0  the check finished and passed (Status finished, CheckFlag 1)
     1  the check finished and did not pass (CheckFlag 0 not passed, 3 not checked; checkNotPass;
        or the 2021 check task failed)
-    2  invalid configuration; nothing was sent
-    3  service or transport error (permanent API error, no valid answer before the deadline, or
-       a migration start that failed)
+    2  invalid configuration, or a dry run asked for through DTS_DRY_RUN; nothing was sent
+    3  service or transport error (permanent API error, no valid answer before the deadline, an
+       endpoint never reached for a minute, a created check that never appeared, or a migration
+       start that failed)
     4  timed out while the check was still running
     130, 143  cancelled by SIGINT, SIGTERM (outputs and reports are still written)
     With several jobs, the most severe: cancelled over 3 over 4 over 1 over 0.
