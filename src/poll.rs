@@ -203,7 +203,10 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
                 Err(e) => e,
             };
             attempt += 1;
-            let delay = retry_delay(attempt, self.schedule.interval, self.jitter.next_unit());
+            // The log says when the next attempt really comes: never past the deadline.
+            let left = self.schedule.timeout.saturating_sub(self.clock.elapsed());
+            let delay =
+                retry_delay(attempt, self.schedule.interval, self.jitter.next_unit()).min(left);
             observe(Event::Retrying {
                 job,
                 error: &error,
@@ -211,8 +214,7 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
                 delay,
                 elapsed: self.clock.elapsed(),
             });
-            let left = self.schedule.timeout.saturating_sub(self.clock.elapsed());
-            self.sleeper.sleep(delay.min(left));
+            self.sleeper.sleep(delay);
         }
     }
 
@@ -437,18 +439,25 @@ impl JobState {
         observe: &mut impl FnMut(Event),
     ) -> Duration {
         self.failed_attempts += 1;
+        // The next attempt comes at the deadline at the latest (the final poll), and the log
+        // says so rather than a delay that will never be waited.
+        let left = poller.schedule.timeout.saturating_sub(elapsed);
         let delay = retry_delay(
             self.failed_attempts,
             poller.schedule.interval,
             poller.jitter.next_unit(),
-        );
-        observe(Event::Retrying {
-            job: &self.job.id,
-            error: &error,
-            attempt: self.failed_attempts,
-            delay,
-            elapsed,
-        });
+        )
+        .min(left);
+        // At the deadline there is no retry to announce: the verdict reports the error.
+        if !left.is_zero() {
+            observe(Event::Retrying {
+                job: &self.job.id,
+                error: &error,
+                attempt: self.failed_attempts,
+                delay,
+                elapsed,
+            });
+        }
         self.last_error = Some(error);
         delay
     }
@@ -932,6 +941,38 @@ mod tests {
                 .iter()
                 .all(|w| matches!(w.outcome, JobOutcome::Passed(_)))
         );
+    }
+
+    #[test]
+    fn a_retry_never_announces_a_delay_past_the_deadline() {
+        let time = FakeTime::default();
+        let mut sleeper = time.clone();
+        let probe_time = time.clone();
+        let mut announced = Vec::new();
+        let mut poller = Poller::new(&time, &mut sleeper, schedule(5000, 12));
+        poller.wait_all(
+            vec![Job {
+                id: "dts-a".into(),
+                freshness: None,
+            }],
+            |_, _| {
+                probe_time.advance(Duration::from_millis(10));
+                Err(transient())
+            },
+            |e| {
+                if let Event::Retrying { delay, elapsed, .. } = e {
+                    announced.push((elapsed, delay));
+                }
+            },
+        );
+        assert!(announced.len() >= 2, "{announced:?}");
+        for (at, delay) in &announced {
+            assert!(*at < Duration::from_secs(12), "a retry announced at {at:?}");
+            assert!(
+                *at + *delay <= Duration::from_secs(12),
+                "at {at:?} the log promised a retry in {delay:?}, past the 12 s deadline"
+            );
+        }
     }
 
     fn unreachable() -> ApiError {
