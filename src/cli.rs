@@ -75,6 +75,8 @@ ENVIRONMENT:
                                           an identical pass after it is an error (CreatedCheckNotSeen)
     DTS_START_MIGRATION         false     true: call StartMigrateJob for every job once all passed
     DTS_FAIL_FAST               true      false: wait for every job even once one cannot pass
+    DTS_MAX_REQUEST_RATE        10        requests per second at most (the service allows 20 per action
+                                          for the whole sub-account); halved while throttled
     DTS_DRY_RUN                 false     true: like --dry-run, but exits 2 (it checked nothing)
     DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail; refused while
                                           a job or credentials are set

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::api::{ApiVersion, Client, Credentials, Endpoint, Language, Target};
 use crate::duration;
 use crate::hints::{Setting, Surface};
+use crate::pace;
 use crate::proxy::{self, ProxyVars};
 use crate::regions;
 use crate::tls::ExtraRoots;
@@ -47,6 +48,7 @@ pub struct Vars {
     dts_create_grace: Option<String>,
     dts_start_migration: Option<String>,
     dts_fail_fast: Option<String>,
+    dts_max_request_rate: Option<String>,
     dts_dry_run: Option<String>,
     dts_demo: Option<String>,
     dts_report_json: Option<String>,
@@ -99,6 +101,8 @@ pub struct Config {
     pub start_migration: bool,
     /// Stop waiting for the other jobs once one cannot pass (`DTS_FAIL_FAST`, default true).
     pub fail_fast: bool,
+    /// Requests per second this gate may send (`DTS_MAX_REQUEST_RATE`), fewer while throttled.
+    pub max_request_rate: f64,
     /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots.
     pub extra_roots: Option<ExtraRoots>,
     /// Settings that are valid but probably not what the user meant, one line each, shown
@@ -357,6 +361,8 @@ impl Vars {
             "DTS_START_MIGRATION",
             self.dts_start_migration.clone(),
         ));
+        let max_request_rate =
+            check.keep(request_rate(non_empty(self.dts_max_request_rate.clone())));
         // Unset means true, like GitHub's matrix; only `false` waits for every job.
         let fail_fast = match non_empty(self.dts_fail_fast.clone()) {
             None => Some(true),
@@ -398,6 +404,7 @@ impl Vars {
                 create_grace: create_grace?,
                 start_migration: start_migration?,
                 fail_fast: fail_fast?,
+                max_request_rate: max_request_rate?,
                 extra_roots,
                 warnings: Vec::new(),
                 surface: self.surface(),
@@ -675,6 +682,25 @@ fn duration_var(
     }
 }
 
+/// `DTS_MAX_REQUEST_RATE`: requests per second, above 0 and at most the service's limit.
+fn request_rate(value: Option<String>) -> Result<f64, ConfigError> {
+    let Some(text) = value else {
+        return Ok(pace::DEFAULT_BUDGET);
+    };
+    match text.trim().parse::<f64>() {
+        Ok(rate) if (pace::MIN_RATE..=pace::SERVICE_LIMIT).contains(&rate) => Ok(rate),
+        _ => Err(ConfigError {
+            variable: "DTS_MAX_REQUEST_RATE",
+            problem: format!(
+                "got {}; expected requests per second from {} to {} (the service allows 20 per second per action for the whole sub-account, shared with every other tool), e.g. 4 or 2.5",
+                quote(&text),
+                pace::MIN_RATE,
+                pace::SERVICE_LIMIT
+            ),
+        }),
+    }
+}
+
 fn language(value: Option<String>) -> Result<Language, ConfigError> {
     match value.as_deref().map(str::trim) {
         None | Some("en-US") => Ok(Language::EnUs),
@@ -812,6 +838,13 @@ mod tests {
         assert_eq!(c.job_ids, ["dts-1kl0iy0v"]);
         assert!(!c.create_check && !c.start_migration);
         assert!(c.fail_fast);
+        assert_eq!(c.max_request_rate, 10.0);
+        let c = Config::from_vars(with(&[("DTS_MAX_REQUEST_RATE", "2.5")])).unwrap();
+        assert_eq!(c.max_request_rate, 2.5);
+        for bad in ["0", "21", "fast", "-1"] {
+            let errors = errors_of(with(&[("DTS_MAX_REQUEST_RATE", bad)]));
+            assert_eq!(errors[0].variable, "DTS_MAX_REQUEST_RATE", "{bad}");
+        }
         let c = Config::from_vars(with(&[("DTS_FAIL_FAST", "false")])).unwrap();
         assert!(!c.fail_fast);
         assert_eq!(

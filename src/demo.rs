@@ -268,6 +268,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         create_grace: Duration::ZERO,
         start_migration: false,
         fail_fast: true,
+        max_request_rate: crate::pace::DEFAULT_BUDGET,
         extra_roots: None,
         warnings: Vec::new(),
         surface: Surface::default(),

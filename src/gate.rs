@@ -14,8 +14,9 @@ use crate::config::{Config, ConfigError};
 use crate::dts::{Dts, LiveDts};
 use crate::duration;
 use crate::fresh::{Freshness, Prior};
-use crate::hints::Surface;
+use crate::hints::{Setting, Surface};
 use crate::outcome::{JobOutcome, JobReport, Outcome, Start};
+use crate::pace;
 use crate::poll::{Cancelled, Clock, Event, Job, Poller, Schedule, Sleeper, Waited};
 use crate::report::{self, Reporter, RunSummary};
 
@@ -132,7 +133,23 @@ pub fn gate_jobs<W: Write, E: Write>(
     };
     let mut poller = Poller::new(seams.clock, &mut *seams.sleeper, schedule)
         .with_cancellation(cancelled)
-        .with_fail_fast(config.fail_fast);
+        .with_fail_fast(config.fail_fast)
+        .with_request_budget(config.max_request_rate);
+    let stretched = pace::effective_interval(
+        config.job_ids.len(),
+        config.poll_interval,
+        config.max_request_rate,
+    );
+    if stretched > config.poll_interval {
+        reporter.info(&format!(
+            "{} jobs every {} would need more than the request budget of {}/s ({}): each job is polled about every {} instead",
+            config.job_ids.len(),
+            duration::format(config.poll_interval),
+            config.max_request_rate,
+            config.surface.name(Setting::MaxRequestRate),
+            duration::format(Duration::from_secs(stretched.as_secs_f64().ceil() as u64)),
+        ));
+    }
     let mut skew = SkewWatch::new(dts);
 
     let mut jobs = Vec::new();
@@ -214,8 +231,9 @@ pub fn gate_jobs<W: Write, E: Write>(
             timeout: seams.clock.elapsed().saturating_add(START_ALLOWANCE),
             jitter_seed: seams.jitter_seed.rotate_left(17),
         };
-        let mut poller =
-            Poller::new(seams.clock, &mut *seams.sleeper, schedule).with_cancellation(cancelled);
+        let mut poller = Poller::new(seams.clock, &mut *seams.sleeper, schedule)
+            .with_cancellation(cancelled)
+            .with_request_budget(config.max_request_rate);
         start_migrations(dts, &mut poller, &mut skew, &mut reports, reporter);
         requests += poller.requests();
     }
@@ -300,7 +318,7 @@ fn create_check<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
 /// Only throttling is known to leave a start unexecuted; any other failure may have started
 /// the migration, so it is never retried.
 fn start_is_retryable(error: &ApiError) -> bool {
-    matches!(error, ApiError::Service { code, .. } if code.starts_with("RequestLimitExceeded"))
+    error.is_throttling()
 }
 
 /// Starts every job's migration, but only when every job passed, and never after a

@@ -37,6 +37,7 @@ pub enum Setting {
     ReportDotenv,
     FailFast,
     DryRun,
+    MaxRequestRate,
 }
 
 impl Setting {
@@ -58,6 +59,7 @@ impl Setting {
             Setting::ReportDotenv => "DTS_REPORT_DOTENV",
             Setting::FailFast => "DTS_FAIL_FAST",
             Setting::DryRun => "DTS_DRY_RUN",
+            Setting::MaxRequestRate => "DTS_MAX_REQUEST_RATE",
         }
     }
 
@@ -79,6 +81,7 @@ impl Setting {
             Setting::ReportDotenv => "report-dotenv",
             Setting::FailFast => "fail-fast",
             Setting::DryRun => "dry-run",
+            Setting::MaxRequestRate => "max-request-rate",
         })
     }
 }
@@ -338,6 +341,7 @@ mod tests {
             Setting::ReportDotenv,
             Setting::FailFast,
             Setting::DryRun,
+            Setting::MaxRequestRate,
         ] {
             let Some(input) = setting.input() else {
                 assert!(!action.contains(&format!("{}:", setting.variable())));

@@ -16,6 +16,7 @@ pub mod gate;
 pub mod hints;
 pub mod invocation;
 pub mod outcome;
+pub mod pace;
 pub mod poll;
 pub mod proxy;
 pub mod regions;

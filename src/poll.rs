@@ -1,9 +1,11 @@
 //! The wait. Time comes in through [`Clock`] and [`Sleeper`], requests through closures, so
 //! tests drive hours of polling in microseconds and never touch the network.
 //!
-//! - Rounds: every job still waiting is polled once per round, requests at least
-//!   [`MIN_REQUEST_SPACING`] apart (at most 10 per second, half the API's limit), and the next
-//!   round starts a poll interval after each job's last answer.
+//! - Rounds: every job still waiting is polled once per round, requests spaced by the request
+//!   budget ([`crate::pace`]: 10 per second by default, half the API's limit, halved on each
+//!   throttling answer and won back slowly), and the next round starts a poll interval after
+//!   each job's last answer. With many jobs a round takes longer than the interval: each job's
+//!   interval stretches, the rate never exceeds the budget.
 //! - Deadline: every job still waiting gets a last poll at the deadline itself (a check that
 //!   finishes just before the timeout is still seen), and no request's time budget runs past
 //!   [`FINAL_POLL_GRACE`] after the deadline.
@@ -15,6 +17,7 @@ use std::time::Duration;
 use crate::api::{ApiError, CheckAnswer, MAX_REQUEST_TIME};
 use crate::fresh::{FAST_POLL, Freshness, Judgement};
 use crate::outcome::{Decision, JobOutcome, decide};
+use crate::pace::{DEFAULT_BUDGET, Pace};
 
 /// How long the last requests may run past the deadline; the gate ends by then.
 pub const FINAL_POLL_GRACE: Duration = Duration::from_secs(2);
@@ -25,8 +28,6 @@ pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 /// A run that has never reached the service gives up after its host failed to resolve or
 /// refused connections for this long: a mistyped endpoint should not wait out the timeout.
 pub const UNREACHABLE_GIVE_UP: Duration = Duration::from_secs(60);
-/// Consecutive requests are at least this far apart, whatever the number of jobs.
-pub const MIN_REQUEST_SPACING: Duration = Duration::from_millis(100);
 
 /// Time since the gate started.
 pub trait Clock {
@@ -107,6 +108,8 @@ pub struct Poller<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> {
     cancelled: Option<Cancelled<'a>>,
     /// Stop waiting for the other jobs once one cannot pass.
     fail_fast: bool,
+    /// How far apart requests are, slowed by throttling answers.
+    pace: Pace,
 }
 
 impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
@@ -120,7 +123,19 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
             requests: 0,
             cancelled: None,
             fail_fast: false,
+            pace: Pace::new(DEFAULT_BUDGET),
         }
+    }
+
+    /// Sends at most `budget` requests per second, fewer while the service throttles.
+    pub fn with_request_budget(mut self, budget: f64) -> Self {
+        self.pace = Pace::new(budget);
+        self
+    }
+
+    /// The pace now: its rate and the throttling answers seen.
+    pub fn pace(&self) -> &Pace {
+        &self.pace
     }
 
     /// Once a job did not pass (or failed), stops waiting for the others: the run cannot
@@ -162,8 +177,9 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
     fn before_request(&mut self) -> Option<Duration> {
         if let Some(last) = self.last_request_at {
             let since = self.clock.elapsed().saturating_sub(last);
-            if since < MIN_REQUEST_SPACING {
-                self.sleeper.sleep(MIN_REQUEST_SPACING - since);
+            let spacing = self.pace.spacing();
+            if since < spacing {
+                self.sleeper.sleep(spacing - since);
             }
         }
         if self.cancelled().is_some() {
@@ -195,7 +211,10 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
                     detail: "the deadline passed before the request could be sent".into(),
                 });
             };
-            let error = match call(budget) {
+            let reply = call(budget);
+            self.pace
+                .after_reply(matches!(&reply, Err(e) if e.is_throttling()));
+            let error = match reply {
                 Ok(value) => return Ok(value),
                 Err(e) if !retryable(&e) || self.past_deadline() || self.cancelled().is_some() => {
                     return Err(e);
@@ -241,6 +260,8 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
                 };
                 state.polls += 1;
                 let reply = probe(&state.job.id, budget);
+                self.pace
+                    .after_reply(matches!(&reply, Err(e) if e.is_throttling()));
                 if self.cancelled().is_some() {
                     // The reply of an interrupted request means nothing.
                     break;
@@ -975,6 +996,74 @@ mod tests {
         }
     }
 
+    fn throttled() -> ApiError {
+        ApiError::Service {
+            code: "RequestLimitExceeded.RequestLimitExceededError".into(),
+            message: "too many requests".into(),
+            request_id: "r".into(),
+        }
+    }
+
+    #[test]
+    fn throttling_slows_every_request_and_never_fails_the_job() {
+        let running = || Ok(answer("running", None));
+        let mut script_a = vec![Err(throttled()), Err(throttled())];
+        script_a.extend(std::iter::repeat_n(running(), 5));
+        script_a.push(Ok(answer("finished", Some(1))));
+        let (waited, _, requests) = run_jobs(
+            vec![
+                ("dts-a", script_a),
+                (
+                    "dts-b",
+                    vec![running(), running(), Ok(answer("finished", Some(1)))],
+                ),
+            ],
+            None,
+            schedule(100, 600),
+            Duration::ZERO,
+        );
+        assert!(
+            waited
+                .iter()
+                .all(|w| matches!(w.outcome, JobOutcome::Passed(_)))
+        );
+        let gaps: Vec<Duration> = requests.windows(2).map(|p| p[1].1 - p[0].1).collect();
+        // At 10/s requests are 100 ms apart. The first throttle halves the rate (200 ms), the
+        // second (dts-a's next request, after one of dts-b's) again; answers win it back.
+        assert!(gaps[0] >= Duration::from_millis(200), "{gaps:?}");
+        assert!(gaps[2] >= Duration::from_millis(380), "{gaps:?}");
+        assert!(gaps.last().unwrap() < &gaps[2], "{gaps:?}");
+    }
+
+    #[test]
+    fn the_request_budget_spaces_requests_whatever_the_number_of_jobs() {
+        let time = FakeTime::default();
+        let mut sleeper = time.clone();
+        let probe_time = time.clone();
+        let mut at = Vec::new();
+        let jobs: Vec<Job> = (0..20)
+            .map(|i| Job {
+                id: format!("dts-{i}"),
+                freshness: None,
+            })
+            .collect();
+        let mut poller =
+            Poller::new(&time, &mut sleeper, schedule(1000, 10)).with_request_budget(4.0);
+        poller.wait_all(
+            jobs,
+            |_, _| {
+                at.push(probe_time.elapsed());
+                Ok(answer("running", None))
+            },
+            |_| {},
+        );
+        for pair in at.windows(2) {
+            assert!(pair[1] - pair[0] >= Duration::from_millis(250), "{pair:?}");
+        }
+        // 20 jobs at 4 per second: a round takes 5 s, so each job's interval stretched to 5 s.
+        assert!(at.len() <= 4 * 10 + 20, "{} requests in 10 s", at.len());
+    }
+
     fn unreachable() -> ApiError {
         ApiError::Unreachable {
             detail: "failed to lookup address information: Name or service not known".into(),
@@ -1164,7 +1253,10 @@ mod tests {
             ["dts-a", "dts-b", "dts-c", "dts-a", "dts-b", "dts-b"]
         );
         for pair in requests.windows(2) {
-            assert!(pair[1].1 - pair[0].1 >= MIN_REQUEST_SPACING, "{pair:?}");
+            assert!(
+                pair[1].1 - pair[0].1 >= Duration::from_millis(100),
+                "{pair:?}"
+            );
         }
     }
 

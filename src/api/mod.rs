@@ -146,6 +146,11 @@ impl ApiError {
         }
     }
 
+    /// The service refused the request for going over its request rate.
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, ApiError::Service { code, .. } if code.starts_with("RequestLimitExceeded"))
+    }
+
     /// A short machine-readable code for outputs: the service's code, or one of ours.
     pub fn code(&self) -> String {
         match self {
