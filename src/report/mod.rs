@@ -253,16 +253,35 @@ impl<W: Write, E: Write> Reporter<W, E> {
     }
 }
 
-/// Creates (or truncates) a report file, and its directory if needed: a report is the state of
-/// this run, never appended to an earlier one.
+/// Replaces a report file, creating its directory if needed: a report is the state of this run,
+/// never appended to an earlier one. It is written to a new file beside it, then renamed over
+/// it, so a symlink at `path` is replaced, never followed, and a reader never sees half a report.
 fn replace_file(path: &str, text: &str) -> io::Result<()> {
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
+    let path = std::path::Path::new(path);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, text)
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let temp = dir.unwrap_or(std::path::Path::new(".")).join(format!(
+        ".{}.{}-{:x}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        os_random()
+    ));
+    // `create_new` never opens an existing file, nor follows a symlink planted at `temp`.
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 /// Appends to a runner file; the runner creates it, we never truncate it.
