@@ -548,6 +548,26 @@ fn the_demo_writes_reports() {
     assert_eq!(json["jobs"][0]["steps"].as_array().unwrap().len(), 6);
     assert!(junit.failures >= 2);
     assert_eq!(env["DTS_GATE_FAILED_STEPS"], "SrcPrivilegeCheck");
+    // Each report says plainly that it is the demo's.
+    assert_eq!(json["demo"], true);
+    assert_eq!(env["DTS_GATE_DEMO"], "true");
+    let xml = run.reports.junit.as_deref().unwrap();
+    assert!(
+        xml.contains("<property name=\"dts-gate.demo\" value=\"true\"/>"),
+        "{xml}"
+    );
+    assert!(xml.contains("demo run: simulated answers, nothing was sent to Tencent Cloud"));
+}
+
+#[test]
+fn a_real_run_is_no_demo() {
+    let mut server = Server::new();
+    let _m = reply(&mut server, &pass());
+    let run = Gate::against(&server.url()).with_reports().run();
+    let (json, _, env) = check_all(&run);
+    assert_eq!(json["demo"], false);
+    assert_eq!(env["DTS_GATE_DEMO"], "false");
+    assert!(!run.reports.junit.as_deref().unwrap().contains("demo"));
 }
 
 #[test]
