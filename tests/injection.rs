@@ -53,6 +53,14 @@ fn check_every_line(api: &str, replies: Vec<String>) {
             assert!(annotations >= 1, "{run:?}");
             assert_eq!(annotations, run.commands().len());
             assert!(run.commands().len() <= 20, "{run:?}");
+            // Nor do ANSI escapes or bidi overrides reach an annotation raw.
+            for c in run.commands() {
+                let text = format!("{c:?}");
+                assert!(
+                    !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+                    "{c:?}"
+                );
+            }
         } else {
             assert_eq!(annotations, 0, "{run:?}");
         }

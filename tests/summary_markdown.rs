@@ -140,3 +140,135 @@ fn odd_item_names_stay_plain_bold_text() {
     assert!(!visible(&html).contains("**"), "{md}\n{html}");
     assert_eq!(html.matches("<strong>").count(), 3, "{html}");
 }
+
+#[test]
+fn a_dry_run_summary_is_one_line_and_no_empty_table() {
+    let run = Gate::against("https://dts.tencentcloudapi.com")
+        .arg("--dry-run")
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let html = render(&run.summary);
+    assert!(!html.contains("<table>"), "{html}");
+    assert!(
+        visible(&html).contains("Nothing was sent; the log lists the calls a run would make."),
+        "{html}"
+    );
+}
+
+/// `--demo=fail` with the 2021-12-06 API, on GitHub.
+fn failing_demo_2021() -> Run {
+    let run = Gate::bare()
+        .arg("--demo=fail")
+        .env("DTS_API_VERSION", "2021-12-06")
+        .env("DTS_POLL_INTERVAL", "100ms")
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    run
+}
+
+/// The cells of the first row of each table in `html` whose header row holds `header`.
+fn table_with<'a>(html: &'a str, header: &str) -> &'a str {
+    html.split("<table>")
+        .find(|t| t.contains(header))
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_else(|| panic!("no table with {header}:\n{html}"))
+}
+
+#[test]
+fn a_failed_2021_check_says_what_it_found_not_success() {
+    let run = failing_demo_2021();
+    let html = render(&run.summary);
+    let keys = visible(table_with(&html, "<th>Job</th>"));
+    assert!(
+        keys.contains("Failed steps\n1 of 6 check steps failed: Source instance privilege check (SrcPrivilegeCheck)"),
+        "{keys}"
+    );
+    assert!(
+        keys.contains(
+            "First reason\nREPLICATION CLIENT privilege: The source account dts_user lacks"
+        ),
+        "{keys}"
+    );
+    assert!(keys.contains("Task status\nsuccess"), "{keys}");
+    assert!(!keys.contains("Message\nsuccess"), "{keys}");
+    let message = run.output("error-message");
+    assert!(
+        message.starts_with("1 of 6 check steps failed: Source instance privilege check"),
+        "{message}"
+    );
+    // Step numbers agree: the log's `step 3/6` is the table's 3.
+    assert!(
+        run.stdout
+            .contains("step 3/6 Source instance privilege check (SrcPrivilegeCheck): failed")
+    );
+    let steps = visible(table_with(&html, "<th>Step</th>"));
+    assert!(
+        steps.contains("3\nSource instance privilege check (SrcPrivilegeCheck)\n❌ failed"),
+        "{steps}"
+    );
+}
+
+#[test]
+fn tables_have_no_empty_header_nor_empty_column() {
+    let run = failing_demo_2021();
+    let html = render(&run.summary);
+    assert!(!html.contains("<th></th>"), "{html}");
+    // No step has a message in the demo: no Message column.
+    let steps = table_with(&html, "<th>Step</th>");
+    assert!(
+        !steps.contains("<th>Message</th>") && !steps.contains("<td></td>"),
+        "{steps}"
+    );
+}
+
+#[test]
+fn a_long_2018_message_breaks_and_is_shown_once_tabs_kept_as_spaces() {
+    let token = "A".repeat(3000);
+    let message = format!("before\ttab {token}");
+    let server = Responder::always(Reply::json(&not_passed(&message)));
+    let run = Gate::against(&server.url()).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    let html = render(&run.summary);
+    // Once, under the verdict; long enough to break anywhere.
+    assert_eq!(html.matches("before").count(), 1, "{html}");
+    assert!(html.matches("<wbr>").count() >= 3000 / 80, "{html}");
+    assert!(visible(&html).contains("before tab AAAA"), "{html}");
+}
+
+#[test]
+fn the_log_counts_and_aligns() {
+    let run = failing_demo_2021();
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" steps)"))
+        .collect();
+    // The percent sign of every progress line is in the same column.
+    let columns: Vec<usize> = lines.iter().map(|l| l.find('%').unwrap()).collect();
+    assert!(columns.windows(2).all(|w| w[0] == w[1]), "{lines:#?}");
+    let server = Responder::always(Reply::json(&pass()));
+    let run = Gate::against(&server.url()).run();
+    assert!(
+        run.stdout.contains(" and 1 poll; message: ok"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("after 0s"), "{}", run.stdout);
+}
+
+#[test]
+fn outside_github_a_notice_has_real_lines() {
+    let run = Gate::bare()
+        .arg("--demo=fail")
+        .env("DTS_API_VERSION", "2021-12-06")
+        .env("DTS_POLL_INTERVAL", "100ms")
+        .outside_github()
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(!run.stderr.contains("\\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("\n  Solution: Run GRANT"),
+        "{}",
+        run.stderr
+    );
+}

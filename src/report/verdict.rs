@@ -92,11 +92,12 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             (
                 format!("DTS check not passed: {id}"),
                 format!(
-                    "CheckFlag {}{}: {reason}. {DO_NOT_START}",
+                    "CheckFlag {}{}: {}. {DO_NOT_START}",
                     flag_text(a.check_flag.as_ref()),
                     a.error_code
                         .map(|c| format!(", ErrorCode {c}"))
                         .unwrap_or_default(),
+                    reason.trim_end_matches('.'),
                 ),
             )
         }
