@@ -155,18 +155,21 @@ fn a_dry_run_summary_is_one_line_and_no_empty_table() {
     );
 }
 
-/// `--demo=fail` with the 2021-12-06 API, on GitHub.
-fn failing_demo_2021() -> Run {
-    let run = Gate::bare()
+/// `--demo=fail` with the 2021-12-06 API, on GitHub or not.
+fn failing_demo_2021(on_github: bool) -> Run {
+    let mut gate = Gate::bare()
         .arg("--demo=fail")
         .env("DTS_API_VERSION", "2021-12-06")
-        .env("DTS_POLL_INTERVAL", "100ms")
-        .run();
+        .env("DTS_POLL_INTERVAL", "100ms");
+    if !on_github {
+        gate = gate.outside_github();
+    }
+    let run = gate.run();
     assert_eq!(run.code, 1, "{run:?}");
     run
 }
 
-/// The cells of the first row of each table in `html` whose header row holds `header`.
+/// The first table in `html` that holds `header`.
 fn table_with<'a>(html: &'a str, header: &str) -> &'a str {
     html.split("<table>")
         .find(|t| t.contains(header))
@@ -176,7 +179,7 @@ fn table_with<'a>(html: &'a str, header: &str) -> &'a str {
 
 #[test]
 fn a_failed_2021_check_says_what_it_found_not_success() {
-    let run = failing_demo_2021();
+    let run = failing_demo_2021(true);
     let html = render(&run.summary);
     let keys = visible(table_with(&html, "<th>Job</th>"));
     assert!(
@@ -210,7 +213,7 @@ fn a_failed_2021_check_says_what_it_found_not_success() {
 
 #[test]
 fn tables_have_no_empty_header_nor_empty_column() {
-    let run = failing_demo_2021();
+    let run = failing_demo_2021(true);
     let html = render(&run.summary);
     assert!(!html.contains("<th></th>"), "{html}");
     // No step has a message in the demo: no Message column.
@@ -237,7 +240,7 @@ fn a_long_2018_message_breaks_and_is_shown_once_tabs_kept_as_spaces() {
 
 #[test]
 fn the_log_counts_and_aligns() {
-    let run = failing_demo_2021();
+    let run = failing_demo_2021(true);
     let lines: Vec<&str> = run
         .stdout
         .lines()
@@ -258,13 +261,7 @@ fn the_log_counts_and_aligns() {
 
 #[test]
 fn outside_github_a_notice_has_real_lines() {
-    let run = Gate::bare()
-        .arg("--demo=fail")
-        .env("DTS_API_VERSION", "2021-12-06")
-        .env("DTS_POLL_INTERVAL", "100ms")
-        .outside_github()
-        .run();
-    assert_eq!(run.code, 1, "{run:?}");
+    let run = failing_demo_2021(false);
     assert!(!run.stderr.contains("\\n"), "{}", run.stderr);
     assert!(
         run.stderr.contains("\n  Solution: Run GRANT"),
