@@ -283,6 +283,7 @@ pub fn run<W: Write, E: Write>(
     reporter: &mut Reporter<W, E>,
     cancellation: &gate::Cancellation,
 ) -> Outcome {
+    reporter.demo();
     let simulator = match Simulator::start(settings.api_version, mode) {
         Ok(s) => s,
         Err(e) => {

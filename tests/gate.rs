@@ -319,11 +319,16 @@ fn api_text_cannot_inject_commands_or_outputs() {
     let _mock = reply(&mut server, &not_passed(&message), 1);
     let run = Gate::against(&server.url()).run();
     assert_eq!(run.code, 1, "{run:?}");
-    // Exactly one command reaches the runner, and it carries the message unchanged.
+    // Exactly one command reaches the runner, and it carries the message, its control
+    // characters and log commands made visible.
     let commands = run.commands();
     assert_eq!(commands.len(), 1, "{commands:?}");
     assert_eq!(commands[0].name, "error");
-    assert!(commands[0].data.contains(&message));
+    assert!(
+        commands[0]
+            .data
+            .contains(&dts_gate::report::annotation_text(&message))
+    );
     // Outputs read back byte for byte, and no extra ones appear.
     assert_eq!(run.output("error-message"), message);
     assert_eq!(run.output("passed"), "false");
@@ -341,8 +346,9 @@ fn api_text_stays_inert_outside_github_too() {
     let run = Gate::against(&server.url()).outside_github().run();
     assert_eq!(run.code, 1);
     assert!(run.commands().is_empty(), "{run:?}");
+    // The message's second line is indented, and no line starts a command.
     assert!(
-        run.stderr.contains("x\\n::error::pwned ## [error]y"),
+        run.stderr.contains("x\n  : :error::pwned ## [error]y"),
         "{}",
         run.stderr
     );

@@ -548,6 +548,26 @@ fn the_demo_writes_reports() {
     assert_eq!(json["jobs"][0]["steps"].as_array().unwrap().len(), 6);
     assert!(junit.failures >= 2);
     assert_eq!(env["DTS_GATE_FAILED_STEPS"], "SrcPrivilegeCheck");
+    // Each report says plainly that it is the demo's.
+    assert_eq!(json["demo"], true);
+    assert_eq!(env["DTS_GATE_DEMO"], "true");
+    let xml = run.reports.junit.as_deref().unwrap();
+    assert!(
+        xml.contains("<property name=\"dts-gate.demo\" value=\"true\"/>"),
+        "{xml}"
+    );
+    assert!(xml.contains("demo run: simulated answers, nothing was sent to Tencent Cloud"));
+}
+
+#[test]
+fn a_real_run_is_no_demo() {
+    let mut server = Server::new();
+    let _m = reply(&mut server, &pass());
+    let run = Gate::against(&server.url()).with_reports().run();
+    let (json, _, env) = check_all(&run);
+    assert_eq!(json["demo"], false);
+    assert_eq!(env["DTS_GATE_DEMO"], "false");
+    assert!(!run.reports.junit.as_deref().unwrap().contains("demo"));
 }
 
 #[test]
@@ -584,6 +604,39 @@ fn an_unwritable_report_is_a_warning_and_keeps_the_exit_code() {
     );
     let _ = std::fs::remove_file(&blocker);
     assert!(!Path::new(path).exists());
+}
+
+#[test]
+fn a_report_path_that_is_a_symlink_is_replaced_not_followed() {
+    let mut server = Server::new();
+    let _m = reply(&mut server, &pass());
+    let dir = std::env::temp_dir().join(format!(
+        "dts-gate-symlink-{}-{}",
+        std::process::id(),
+        dts_gate::report::os_random()
+    ));
+    std::fs::create_dir_all(dir.join("reports")).unwrap();
+    let target = dir.join("precious.txt");
+    std::fs::write(&target, "not yours\n").unwrap();
+    let link = dir.join("reports/report.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let run = Gate::against(&server.url())
+        .env("DTS_REPORT_JSON", link.to_str().unwrap())
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.commands_named("warning").is_empty(), "{run:?}");
+    // The link's target is untouched; the link became the report itself.
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "not yours\n");
+    assert!(
+        !std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    check_json(&std::fs::read_to_string(&link).unwrap(), 0);
+    // Nothing else was left beside it.
+    assert_eq!(std::fs::read_dir(dir.join("reports")).unwrap().count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::facts::{JobFacts, RunFacts};
 use super::log::Line;
-use super::text::{sanitize, truncate, workflow_command};
+use super::text::{annotation_text, sanitize, truncate, workflow_command};
 use crate::api::{CheckItem, CheckStep};
 use crate::outcome::{JobOutcome, Outcome};
 
@@ -18,10 +18,11 @@ const MAX_ANNOTATION_CHARS: usize = 4000;
 /// Error-log lines quoted in an annotation; the summary has them all.
 const LOG_LINES_IN_ANNOTATION: usize = 5;
 
+/// A kind of annotation; as a number, its index in per-kind counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
-    Error,
-    Warning,
+    Error = 0,
+    Warning = 1,
 }
 
 /// An annotation-to-be: on GitHub a workflow command, elsewhere a line on stderr.
@@ -50,37 +51,29 @@ impl Notice {
     }
 }
 
-/// One notice as the writer writes it: a workflow command on stdout on GitHub, else a plain
-/// line on stderr.
+/// One notice as the writer writes it: a workflow command on stdout on GitHub (its text with
+/// control characters and log commands made visible, [`annotation_text`]), else plain lines on
+/// stderr, `error: title: first line` and each further line of the message indented.
 pub fn line(notice: &Notice, on_github: bool) -> Line {
-    let (command, prefix) = match notice.level {
-        Level::Error => ("error", "error"),
-        Level::Warning => ("warning", "warning"),
+    let name = match notice.level {
+        Level::Error => "error",
+        Level::Warning => "warning",
     };
     if on_github {
-        Line::out(workflow_command(
-            command,
-            &[("title", &notice.title)],
-            &truncate(&notice.message, MAX_ANNOTATION_CHARS),
+        Line::command(workflow_command(
+            name,
+            &[("title", &annotation_text(&notice.title))],
+            &truncate(&annotation_text(&notice.message), MAX_ANNOTATION_CHARS),
         ))
     } else {
-        Line::err(format!(
-            "{prefix}: {}: {}",
-            sanitize(&notice.title),
-            sanitize(&notice.message)
-        ))
+        let mut lines = truncate(&notice.message, MAX_ANNOTATION_CHARS).replace("\r\n", "\n");
+        lines = lines
+            .split('\n')
+            .map(sanitize)
+            .collect::<Vec<_>>()
+            .join("\n  ");
+        Line::err(format!("{name}: {}: {lines}", sanitize(&notice.title)))
     }
-}
-
-/// The lines of the final notices: GitHub drops annotations past 10 per kind, so there they
-/// are capped; elsewhere every notice is a line.
-pub fn lines(notices: Vec<Notice>, on_github: bool) -> Vec<Line> {
-    let shown = if on_github {
-        cap_annotations(notices)
-    } else {
-        notices
-    };
-    shown.iter().map(|n| line(n, on_github)).collect()
 }
 
 /// Every notice of the final report, before GitHub's per-kind cap.
@@ -204,22 +197,32 @@ pub fn item_message(item: &CheckItem) -> String {
     parts.join("\n")
 }
 
-/// GitHub keeps 10 annotations of a kind per step: past that, nine and a tenth that counts the
-/// rest and points to the summary.
-pub fn cap_annotations(notices: Vec<Notice>) -> Vec<Notice> {
+/// GitHub keeps 10 annotations of a kind per step. `room` is what is left of them per
+/// [`Level`] (polling warnings took some), `held_back` how many of each kind were not annotated
+/// already. When everything fits, every notice; otherwise as many as fit but one, and a last
+/// that counts the rest and points to the summary.
+pub fn cap_annotations(
+    notices: Vec<Notice>,
+    room: [usize; 2],
+    held_back: [usize; 2],
+) -> Vec<Notice> {
     let mut out = Vec::new();
     for level in [Level::Error, Level::Warning] {
+        let (room, held_back) = (room[level as usize], held_back[level as usize]);
         let of_level: Vec<Notice> = notices
             .iter()
             .filter(|n| n.level == level)
             .cloned()
             .collect();
-        if of_level.len() <= MAX_ANNOTATIONS_PER_KIND {
+        if of_level.len() <= room && held_back == 0 {
             out.extend(of_level);
             continue;
         }
-        let more = of_level.len() - (MAX_ANNOTATIONS_PER_KIND - 1);
-        out.extend(of_level.into_iter().take(MAX_ANNOTATIONS_PER_KIND - 1));
+        let Some(shown) = room.checked_sub(1) else {
+            continue;
+        };
+        let more = of_level.len().saturating_sub(shown) + held_back;
+        out.extend(of_level.into_iter().take(shown));
         let (kind, title) = match level {
             Level::Error => ("failed check items", "More failed check items"),
             Level::Warning => ("warnings", "More warnings"),
@@ -245,7 +248,13 @@ mod tests {
     /// What the notices of `outcome` put on stdout and stderr.
     fn written(outcome: &Outcome, on_github: bool) -> (String, String) {
         let run = run_of(outcome);
-        let lines = lines(notices(&RunFacts::of(&run)), on_github);
+        let notices = notices(&RunFacts::of(&run));
+        let notices = if on_github {
+            cap_annotations(notices, [MAX_ANNOTATIONS_PER_KIND; 2], [0; 2])
+        } else {
+            notices
+        };
+        let lines: Vec<Line> = notices.iter().map(|n| line(n, on_github)).collect();
         (text_on(Stream::Out, &lines), text_on(Stream::Err, &lines))
     }
 
@@ -322,10 +331,15 @@ mod tests {
     }
 
     #[test]
-    fn outside_github_a_notice_is_one_inert_line() {
+    fn outside_github_a_notice_is_inert_lines() {
         let line = line(&Notice::error(HOSTILE.into(), HOSTILE.into()), false);
         assert_eq!(line.stream, Stream::Err);
-        assert!(line.text.starts_with("error: table missing\\n"));
-        assert!(commands_in(&line.text).is_empty() && !line.text.contains('\n'));
+        let written = line.written();
+        assert!(written.starts_with("error: table missing\\n"));
+        // The title is one line; the message's lines are indented under it.
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines.len(), 3, "{written}");
+        assert!(lines[1].starts_with("  : :set-output") && lines[2].starts_with("  %0A::error"));
+        assert!(commands_in(&written).is_empty() && !written.contains("##["));
     }
 }

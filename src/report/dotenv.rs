@@ -9,8 +9,8 @@ use super::facts::RunFacts;
 type Fact = fn(&RunFacts) -> String;
 
 /// The variables, in this order, and the fact each one carries: the step outputs' values but
-/// for the free text (`error-message`, `jobs`), and the exit code.
-const KEYS: [(&str, Fact); 13] = [
+/// for the free text (`error-message`, `jobs`), the exit code, and whether it was the demo.
+const KEYS: [(&str, Fact); 14] = [
     ("DTS_GATE_PASSED", |f| f.scalars.passed.to_string()),
     ("DTS_GATE_RESULT", |f| f.scalars.result.to_string()),
     ("DTS_GATE_STATUS", |f| f.scalars.status.clone()),
@@ -29,10 +29,11 @@ const KEYS: [(&str, Fact); 13] = [
     ("DTS_GATE_MIGRATION_STARTED", |f| {
         f.scalars.migration_started.to_string()
     }),
+    ("DTS_GATE_DEMO", |f| f.demo.to_string()),
     ("DTS_GATE_EXIT_CODE", |f| f.exit_code.to_string()),
 ];
 
-/// 13 lines of at most this many value characters stay well under GitLab's 5 KB.
+/// 14 lines of at most this many value characters stay well under GitLab's 5 KB.
 pub const MAX_VALUE_CHARS: usize = 300;
 
 /// The dotenv text of a run.

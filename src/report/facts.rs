@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::annotations::Notice;
 use super::text::sanitize;
 use super::verdict::{self, Verdict};
 use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep};
@@ -41,6 +42,10 @@ pub struct RunFacts<'a> {
     pub verdict: Option<Verdict>,
     /// One per job, in the order given.
     pub jobs: Vec<JobFacts<'a>>,
+    /// The warnings raised while waiting, in order (the writer collects them).
+    pub polling_warnings: Vec<Notice>,
+    /// A `--demo` run: simulated answers, nothing sent to Tencent Cloud.
+    pub demo: bool,
 }
 
 /// The aggregate, one value each: `passed` and `result` cover all jobs, the rest come from the
@@ -131,6 +136,8 @@ impl<'a> RunFacts<'a> {
             exit_code: exit_code(run.outcome),
             verdict,
             jobs,
+            polling_warnings: Vec::new(),
+            demo: false,
         }
     }
 
@@ -272,17 +279,27 @@ pub fn flag_text(flag: Option<&CheckFlag>) -> String {
 
 /// `100%`, with `(n/m steps)` when the answer lists steps; `?` when there is no progress.
 pub fn progress_text(answer: &CheckAnswer) -> String {
-    let percent = match answer.progress.as_deref() {
+    match steps_text(answer) {
+        Some(steps) => format!("{} {steps}", percent_text(answer)),
+        None => percent_text(answer),
+    }
+}
+
+/// `100%`, the progress as given when it is no number, `?` without one.
+pub fn percent_text(answer: &CheckAnswer) -> String {
+    match answer.progress.as_deref() {
         Some(p) if p.parse::<u32>().is_ok() => format!("{p}%"),
         Some(p) => sanitize(p),
         None => "?".to_string(),
-    };
-    if answer.steps.is_empty() {
-        percent
-    } else {
-        let done = answer.steps.iter().filter(|s| s.is_finished()).count();
-        format!("{percent} ({done}/{} steps)", answer.steps.len())
     }
+}
+
+/// `(n/m steps)` when the answer lists steps.
+pub fn steps_text(answer: &CheckAnswer) -> Option<String> {
+    (!answer.steps.is_empty()).then(|| {
+        let done = answer.steps.iter().filter(|s| s.is_finished()).count();
+        format!("({done}/{} steps)", answer.steps.len())
+    })
 }
 
 fn step_ids<'a>(steps: impl Iterator<Item = &'a CheckStep>) -> String {
@@ -316,6 +333,10 @@ fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
         _ => {}
     }
     match &job.outcome {
+        JobOutcome::NotPassed(a) if let Some(found) = verdict::findings(a) => (
+            a.error_code.map(|c| c.to_string()).unwrap_or_default(),
+            found,
+        ),
         JobOutcome::Passed(a) | JobOutcome::NotPassed(a) => (
             a.error_code.map(|c| c.to_string()).unwrap_or_default(),
             a.error_message.clone(),

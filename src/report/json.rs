@@ -15,6 +15,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 struct Report<'a> {
     schema_version: u32,
     tool: Tool,
+    /// A `--demo` run: simulated answers, nothing sent to Tencent Cloud.
+    demo: bool,
     api_version: Option<&'a str>,
     region: Option<&'a str>,
     verdict: &'a str,
@@ -92,6 +94,7 @@ pub fn render(facts: &RunFacts) -> String {
             name: "dts-gate",
             version: env!("CARGO_PKG_VERSION"),
         },
+        demo: facts.demo,
         api_version: configured.then(|| run.api.as_str()),
         region: Some(run.region).filter(|r| configured && !r.is_empty()),
         verdict: facts.scalars.result,

@@ -107,6 +107,9 @@ fn properties(facts: &RunFacts) -> Vec<(&'static str, String)> {
     props.push(("dts-gate.result", facts.scalars.result.to_string()));
     props.push(("dts-gate.exit-code", facts.exit_code.to_string()));
     props.push(("dts-gate.polls", run.polls.to_string()));
+    if facts.demo {
+        props.push(("dts-gate.demo", "true".to_string()));
+    }
     props
 }
 
@@ -118,6 +121,9 @@ fn system_out(facts: &RunFacts) -> String {
         facts.scalars.result,
         facts.exit_code
     );
+    if facts.demo {
+        out.push_str("demo run: simulated answers, nothing was sent to Tencent Cloud\n");
+    }
     if let Some(verdict) = &facts.verdict {
         let _ = writeln!(out, "{}: {}", verdict.title, verdict.message);
     }

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::annotations::{self, Notice};
-use super::facts::{RunFacts, flag_text, progress_text};
-use super::text::sanitize;
+use super::facts::{RunFacts, flag_text, percent_text, steps_text};
+use super::text::{inert_line, neutralise_commands, sanitize};
 use crate::api::{CheckAnswer, CheckStep};
 use crate::duration;
 use crate::hints::{self, Surface};
@@ -28,6 +28,8 @@ pub enum Stream {
 pub struct Line {
     pub stream: Stream,
     pub text: String,
+    /// One of the gate's own workflow commands; any other line is made inert as it is written.
+    pub command: bool,
 }
 
 impl Line {
@@ -35,6 +37,7 @@ impl Line {
         Line {
             stream: Stream::Out,
             text,
+            command: false,
         }
     }
 
@@ -42,6 +45,29 @@ impl Line {
         Line {
             stream: Stream::Err,
             text,
+            command: false,
+        }
+    }
+
+    /// A workflow command of the gate's own, on stdout.
+    pub fn command(text: String) -> Line {
+        Line {
+            command: true,
+            ..Line::out(text)
+        }
+    }
+
+    /// The text as written: the gate's own command as it is, any other line with every log
+    /// command broken up ([`inert_line`]).
+    pub fn written(&self) -> String {
+        if self.command {
+            neutralise_commands(&self.text)
+        } else {
+            self.text
+                .split('\n')
+                .map(inert_line)
+                .collect::<Vec<_>>()
+                .join("\n")
         }
     }
 }
@@ -98,31 +124,38 @@ impl Progress {
                     hints::create_grace(self.surface)
                 ),
             ))],
+            Event::NoCheckYet { .. } | Event::Warning { .. } => self
+                .notice(event)
+                .map(|n| annotations::line(&n, on_github))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// The warning an event raises, if it is one: the writer annotates it, within GitHub's cap.
+    pub fn notice(&self, event: &Event) -> Option<Notice> {
+        match event {
             Event::NoCheckYet {
                 job,
                 status,
                 waited,
-            } => vec![annotations::line(
-                &Notice::warning(
-                    self.labelled_title("No DTS check yet", job),
-                    format!(
-                        "the check has been `{status}` for {}s: no check may have been created for this job; {}",
-                        waited.as_secs(),
-                        hints::create_a_check(self.surface)
-                    ),
+            } => Some(Notice::warning(
+                self.labelled_title("No DTS check yet", job),
+                format!(
+                    "the check has been `{status}` for {}s: no check may have been created for this job; {}",
+                    waited.as_secs(),
+                    hints::create_a_check(self.surface)
                 ),
-                on_github,
-            )],
+            )),
             Event::Warning {
                 job,
                 title,
                 message,
-            } => {
-                vec![annotations::line(
-                    &Notice::warning(self.labelled_title(title, job), message.to_string()),
-                    on_github,
-                )]
-            }
+            } => Some(Notice::warning(
+                self.labelled_title(title, job),
+                message.to_string(),
+            )),
+            _ => None,
         }
     }
 
@@ -171,18 +204,22 @@ impl Progress {
 
 /// The progress line of one answer.
 pub fn answer_line(answer: &CheckAnswer, elapsed: Duration) -> String {
+    // The percent right-aligned on its own, so it lines up with or without step counts.
     let mut line = format!(
         "[{:>7.1}s] {:<11} {:>5}",
         elapsed.as_secs_f64(),
         sanitize(&answer.status),
-        progress_text(answer)
+        percent_text(answer)
     );
+    if let Some(steps) = steps_text(answer) {
+        let _ = write!(line, " {steps}");
+    }
     if let Some(flag) = answer
         .check_flag
         .as_ref()
         .filter(|_| answer.check_flag_is_final())
     {
-        let _ = write!(line, "  CheckFlag {}", flag_text(Some(flag)));
+        let _ = write!(line, "  CheckFlag {}", sanitize(&flag_text(Some(flag))));
     }
     line
 }
@@ -204,6 +241,15 @@ pub fn step_line(step: &CheckStep, index: usize, total: usize) -> String {
     line
 }
 
+/// `1 poll`, `3 polls`.
+pub fn count(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The end of the log: `PASSED: ...` for a pass, else the verdict, unless an annotation of the
 /// same title already says it (failed steps are annotated one by one; the verdict then still
 /// goes to the log). `notices` are the run's annotations before any cap.
@@ -213,14 +259,16 @@ pub fn closing_lines(facts: &RunFacts, notices: &[Notice], on_github: bool) -> V
     if facts.scalars.passed {
         let line = match facts.jobs.as_slice() {
             [one] => format!(
-                "PASSED: the DTS check of {} passed (CheckFlag {}) after {}s and {} polls; message: {}",
+                "PASSED: the DTS check of {} passed (CheckFlag {}) after {:.1}s and {}; message: {}",
                 one.id(),
-                one.answer
-                    .and_then(|a| a.check_flag.as_ref())
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                run.elapsed.as_secs(),
-                run.polls,
+                sanitize(
+                    &one.answer
+                        .and_then(|a| a.check_flag.as_ref())
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ),
+                run.elapsed.as_secs_f64(),
+                count(run.polls, "poll"),
                 sanitize(
                     &one.answer
                         .map(|a| a.error_message.clone())
@@ -228,10 +276,10 @@ pub fn closing_lines(facts: &RunFacts, notices: &[Notice], on_github: bool) -> V
                 )
             ),
             many => format!(
-                "PASSED: the DTS checks of all {} jobs passed after {}s and {} requests",
+                "PASSED: the DTS checks of all {} jobs passed after {:.1}s and {}",
                 many.len(),
-                run.elapsed.as_secs(),
-                run.polls
+                run.elapsed.as_secs_f64(),
+                count(run.polls, "request")
             ),
         };
         lines.push(Line::out(line));
@@ -315,7 +363,9 @@ mod tests {
                 "            step 2/2 VersionCheck name (VersionCheck): failed"
             ]
         );
-        assert!(out.contains("running     50% (1/2 steps)\n"), "{out}");
+        // The percent lines up, whatever its width.
+        assert!(out.contains("] running       50% (1/2 steps)\n"), "{out}");
+        assert!(out.contains("] running      100% (2/2 steps)\n"), "{out}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod verdict;
 #[cfg(test)]
 pub(crate) mod fixtures;
 
+use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 
@@ -31,8 +32,8 @@ pub use outputs::{outputs, outputs_file_text};
 pub use summary::{MAX_SUMMARY_BYTES, summary_markdown};
 pub use surroundings::{Surroundings, os_random};
 pub use text::{
-    escape_data, escape_property, fresh_delimiter, markdown_link, markdown_text, output_record,
-    sanitize, truncate, workflow_command,
+    annotation_text, escape_data, escape_property, fresh_delimiter, markdown_link, markdown_text,
+    output_record, sanitize, truncate, workflow_command,
 };
 pub use verdict::Verdict;
 
@@ -49,6 +50,15 @@ pub struct Reporter<W: Write, E: Write> {
     reports: ReportFiles,
     progress: Progress,
     surroundings: Surroundings,
+    /// Annotations written so far on GitHub, per [`Level`] (GitHub keeps 10 of a kind per step).
+    annotated: [usize; 2],
+    /// Titles of the warnings annotated so far: a repeated warning is annotated once.
+    warned: HashSet<String>,
+    /// Notices not annotated (past the cap, or repeated): the final count names them.
+    held_back: [usize; 2],
+    /// Every warning raised while waiting, for the summary.
+    polling_warnings: Vec<Notice>,
+    demo: bool,
 }
 
 impl<W: Write, E: Write> Reporter<W, E> {
@@ -62,7 +72,17 @@ impl<W: Write, E: Write> Reporter<W, E> {
             reports: ReportFiles::default(),
             progress: Progress::default(),
             surroundings,
+            annotated: [0; 2],
+            warned: HashSet::new(),
+            held_back: [0; 2],
+            polling_warnings: Vec::new(),
+            demo: false,
         }
+    }
+
+    /// This run is the `--demo`: every report says so.
+    pub fn demo(&mut self) {
+        self.demo = true;
     }
 
     /// The report files to write when the gate ends, on GitHub or not.
@@ -84,10 +104,12 @@ impl<W: Write, E: Write> Reporter<W, E> {
         self.github.is_some()
     }
 
+    /// Writes one line; every line but the gate's own commands is made inert on the way.
     fn write(&mut self, line: Line) {
+        let text = line.written();
         let _ = match line.stream {
-            Stream::Out => writeln!(self.out, "{}", line.text),
-            Stream::Err => writeln!(self.err, "{}", line.text),
+            Stream::Out => writeln!(self.out, "{text}"),
+            Stream::Err => writeln!(self.err, "{text}"),
         };
     }
 
@@ -96,9 +118,32 @@ impl<W: Write, E: Write> Reporter<W, E> {
         self.write(Line::out(line.to_string()));
     }
 
-    /// An annotation on GitHub; `error: ...`/`warning: ...` on stderr elsewhere.
+    /// An annotation on GitHub; `error: ...`/`warning: ...` on stderr elsewhere. On GitHub a
+    /// warning already annotated under the same title, or one past the cap (one place of each
+    /// kind is kept for the final "N more" annotation), is a log line instead.
     pub fn notice(&mut self, notice: &Notice) {
-        self.write(annotations::line(notice, self.on_github()));
+        if !self.on_github() {
+            self.write(annotations::line(notice, false));
+            return;
+        }
+        let kind = notice.level as usize;
+        let repeated = notice.level == Level::Warning && self.warned.contains(&notice.title);
+        if repeated || self.annotated[kind] + 1 >= MAX_ANNOTATIONS_PER_KIND {
+            self.held_back[kind] += 1;
+            let mut line = annotations::line(notice, false);
+            line.stream = Stream::Out;
+            self.write(line);
+            return;
+        }
+        self.annotate(notice);
+    }
+
+    fn annotate(&mut self, notice: &Notice) {
+        self.annotated[notice.level as usize] += 1;
+        if notice.level == Level::Warning {
+            self.warned.insert(notice.title.clone());
+        }
+        self.write(annotations::line(notice, true));
     }
 
     pub fn warning(&mut self, title: &str, message: &str) {
@@ -107,6 +152,11 @@ impl<W: Write, E: Write> Reporter<W, E> {
 
     /// Reports one event of the wait.
     pub fn event(&mut self, event: &Event) {
+        if let Some(notice) = self.progress.notice(event) {
+            self.notice(&notice);
+            self.polling_warnings.push(notice);
+            return;
+        }
         for line in self.progress.lines(event, self.on_github()) {
             self.write(line);
         }
@@ -114,14 +164,25 @@ impl<W: Write, E: Write> Reporter<W, E> {
 
     /// The verdict in the log, the annotations, the report files, the outputs and the summary.
     pub fn finish(&mut self, run: &RunSummary) {
-        let facts = RunFacts::of(run);
+        let mut facts = RunFacts::of(run);
+        facts.polling_warnings = std::mem::take(&mut self.polling_warnings);
+        facts.demo = self.demo;
         let on_github = self.on_github();
         let notices = notices(&facts);
         for line in log::closing_lines(&facts, &notices, on_github) {
             self.write(line);
         }
-        for line in annotations::lines(notices, on_github) {
-            self.write(line);
+        if on_github {
+            let room = self
+                .annotated
+                .map(|n| MAX_ANNOTATIONS_PER_KIND.saturating_sub(n));
+            for notice in cap_annotations(notices, room, self.held_back) {
+                self.annotate(&notice);
+            }
+        } else {
+            for notice in &notices {
+                self.notice(notice);
+            }
         }
         self.write_reports(&facts);
         let Some(github) = self.github.clone() else {
@@ -192,16 +253,35 @@ impl<W: Write, E: Write> Reporter<W, E> {
     }
 }
 
-/// Creates (or truncates) a report file, and its directory if needed: a report is the state of
-/// this run, never appended to an earlier one.
+/// Replaces a report file, creating its directory if needed: a report is the state of this run,
+/// never appended to an earlier one. It is written to a new file beside it, then renamed over
+/// it, so a symlink at `path` is replaced, never followed, and a reader never sees half a report.
 fn replace_file(path: &str, text: &str) -> io::Result<()> {
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
+    let path = std::path::Path::new(path);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, text)
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let temp = dir.unwrap_or(std::path::Path::new(".")).join(format!(
+        ".{}.{}-{:x}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        os_random()
+    ));
+    // `create_new` never opens an existing file, nor follows a symlink planted at `temp`.
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 /// Appends to a runner file; the runner creates it, we never truncate it.
@@ -299,7 +379,14 @@ mod tests {
         assert!(
             err.starts_with("error: DTS check not passed: dts-1kl0iy0v: CheckFlag 0 (not passed)")
         );
-        assert_eq!(err.lines().count(), 1);
+        // The message's second line is indented under the first.
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(
+            err.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("  line. Do not start")
+        );
     }
 
     #[test]
@@ -391,8 +478,12 @@ mod tests {
         let (stdout, outputs_text, summary) = report_on_github(&run);
         let commands = commands_in(&stdout);
         assert_eq!(commands.len(), 1, "{stdout}");
-        assert!(commands[0].properties[0].1.contains(HOSTILE));
-        assert!(commands[0].data.starts_with(HOSTILE));
+        assert!(
+            commands[0].properties[0]
+                .1
+                .contains(&annotation_text(HOSTILE))
+        );
+        assert!(commands[0].data.starts_with(&annotation_text(HOSTILE)));
         let o: std::collections::HashMap<_, _> = parse_output_file(&outputs_text)
             .unwrap()
             .into_iter()

@@ -7,13 +7,27 @@ use super::text::{fresh_delimiter, output_record, truncate};
 /// One output value; GitHub allows 1 MB of outputs per job.
 const MAX_OUTPUT_CHARS: usize = 64 * 1024;
 
+/// What the `jobs` output leaves out, in this order, while it is too large (README, "Outputs"):
+/// each step drops these fields from every job. `id` and `result` always stay.
+pub const JOBS_DROP_ORDER: [&[&str]; 4] = [
+    &["message"],
+    &["migration"],
+    &["failed_steps", "request_id", "start_request_id"],
+    &[
+        "status",
+        "check_flag",
+        "progress",
+        "error_code",
+        "polls",
+        "migration_started",
+    ],
+];
+
 /// The step outputs, in a fixed order. The scalars describe the aggregate: the job that
 /// decided it (the first with the most severe outcome); `jobs` has every job.
 pub fn outputs(facts: &RunFacts) -> Vec<(&'static str, String)> {
     let s = &facts.scalars;
-    let jobs = serde_json::to_value(facts.jobs_json())
-        .expect("a job always serializes")
-        .to_string();
+    let jobs = jobs_output(facts, MAX_OUTPUT_CHARS);
     [
         ("passed", s.passed.to_string()),
         ("result", s.result.to_string()),
@@ -33,6 +47,35 @@ pub fn outputs(facts: &RunFacts) -> Vec<(&'static str, String)> {
     .into_iter()
     .map(|(k, v)| (k, truncate(&v, MAX_OUTPUT_CHARS)))
     .collect()
+}
+
+/// The `jobs` output: always a whole JSON array of at most `max` characters. While it is too
+/// large, fields are dropped from every job in [`JOBS_DROP_ORDER`]; never is a value cut. Should
+/// even `id` and `result` not fit, the array holds the first jobs that do.
+fn jobs_output(facts: &RunFacts, max: usize) -> String {
+    let value = serde_json::to_value(facts.jobs_json()).expect("a job always serializes");
+    let serde_json::Value::Array(mut jobs) = value else {
+        unreachable!("a list of jobs is an array")
+    };
+    let size = |jobs: &[serde_json::Value]| serde_json::Value::from(jobs).to_string();
+    let mut text = size(&jobs);
+    for fields in JOBS_DROP_ORDER {
+        if text.chars().count() <= max {
+            return text;
+        }
+        for job in &mut jobs {
+            if let Some(job) = job.as_object_mut() {
+                for field in fields {
+                    job.remove(*field);
+                }
+            }
+        }
+        text = size(&jobs);
+    }
+    while text.chars().count() > max && jobs.pop().is_some() {
+        text = size(&jobs);
+    }
+    text
 }
 
 /// The whole `GITHUB_OUTPUT` text for `outputs`, each with its own fresh delimiter.
@@ -170,6 +213,54 @@ mod tests {
         let o = output_map(&outcome);
         assert_eq!(o["result"], "not-passed");
         assert_eq!(o["status"], "failed");
+    }
+
+    #[test]
+    fn the_jobs_output_is_always_whole_json() {
+        // 30 jobs with long messages pass the limit: messages go first, never half a value.
+        let long = "x\"é".repeat(1000);
+        let jobs = (0..30)
+            .map(|i| {
+                report(
+                    &format!("dts-{i:08}"),
+                    JobOutcome::NotPassed(answer("finished", Some(0), &long)),
+                )
+            })
+            .collect();
+        let outcome = Outcome::Jobs(jobs);
+        let o = output_map(&outcome);
+        assert!(o["jobs"].chars().count() <= MAX_OUTPUT_CHARS);
+        let jobs: serde_json::Value = serde_json::from_str(&o["jobs"]).unwrap();
+        let jobs = jobs.as_array().unwrap();
+        assert_eq!(jobs.len(), 30);
+        assert!(jobs.iter().all(|j| j.get("message").is_none()));
+        assert_eq!(jobs[29]["id"], "dts-00000029");
+        assert_eq!(jobs[29]["result"], "not-passed");
+        assert_eq!(jobs[29]["check_flag"], "0");
+        // Smaller limits drop more, in order, and stay valid.
+        let run = run_of(&outcome);
+        let facts = RunFacts::of(&run);
+        for max in [2000, 1200, 100, 1] {
+            let text = jobs_output(&facts, max);
+            assert!(text.chars().count() <= max.max(2), "{max}: {text}");
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(
+                value
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|j| j.get("id").is_some())
+            );
+        }
+        assert_eq!(jobs_output(&facts, 1), "[]");
+        // Below the limit nothing is dropped.
+        let small = output_map(&single(JobOutcome::NotPassed(answer(
+            "finished",
+            Some(0),
+            &long,
+        ))));
+        let value: serde_json::Value = serde_json::from_str(&small["jobs"]).unwrap();
+        assert_eq!(value[0]["message"], long);
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use super::facts::{JobFacts, RunFacts, flag_text, progress_text};
 use super::text::{markdown_link, markdown_text};
+use super::verdict::{failed_steps_text, first_reason};
 use crate::api::{CheckAnswer, CheckItem, CheckStep, StepStatus};
+use crate::hints::Setting;
 use crate::outcome::{JobOutcome, Outcome, Severity, Start};
 
 /// The summary must stay below GitHub's 1 MiB per step, whatever the service returns.
@@ -45,30 +47,47 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
         }
         return md;
     }
+    if let Outcome::DryRun { .. } = run.outcome {
+        md.push_str("Nothing was sent; the log lists the calls a run would make.\n");
+        polling_warnings_markdown(facts, &mut md);
+        return md;
+    }
     if let Some(verdict) = &facts.verdict {
         let _ = writeln!(md, "> {}\n", markdown_text(&verdict.message));
     }
     if let [one] = jobs {
         job_markdown(one, facts, &mut md);
     } else {
-        md.push_str("| Job | Result | Status | Check flag | Progress | Message | Migration |\n|---|---|---|---|---|---|---|\n");
-        for job in jobs {
-            let a = job.answer;
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                markdown_text(job.id()),
-                job.job.result(),
-                markdown_text(&a.map(|a| a.status.clone()).unwrap_or_default()),
-                markdown_text(
-                    &a.map(|a| flag_text(a.check_flag.as_ref()))
-                        .unwrap_or_default()
-                ),
-                markdown_text(&a.map(progress_text).unwrap_or_default()),
-                markdown_text(&job.message),
-                start_text(&job.job.start),
-            );
-        }
+        let rows: Vec<Vec<String>> = jobs
+            .iter()
+            .map(|job| {
+                let a = job.answer;
+                vec![
+                    markdown_text(job.id()),
+                    job.job.result().to_string(),
+                    markdown_text(&a.map(|a| a.status.clone()).unwrap_or_default()),
+                    markdown_text(
+                        &a.map(|a| flag_text(a.check_flag.as_ref()))
+                            .unwrap_or_default(),
+                    ),
+                    markdown_text(&a.map(progress_text).unwrap_or_default()),
+                    markdown_text(&job.message),
+                    start_text(&job.job.start),
+                ]
+            })
+            .collect();
+        md.push_str(&table(
+            &[
+                "Job",
+                "Result",
+                "Task status",
+                "Check flag",
+                "Progress",
+                "Message",
+                "Migration",
+            ],
+            &rows,
+        ));
         let _ = writeln!(
             md,
             "\nRegion {}, API {}, {} requests, {}s.",
@@ -89,7 +108,49 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
             job_markdown(job, facts, &mut md);
         }
     }
-    cap_summary(md)
+    polling_warnings_markdown(facts, &mut md);
+    cap_summary(md, facts)
+}
+
+/// A GFM table; a column empty in every row is left out.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let kept: Vec<usize> = (0..header.len())
+        .filter(|&c| rows.iter().any(|r| !r[c].is_empty()))
+        .collect();
+    let line = |cells: Vec<&str>| format!("| {} |\n", cells.join(" | "));
+    let mut out = line(kept.iter().map(|&c| header[c]).collect());
+    out.push_str(&format!("|{}|\n", vec!["---"; kept.len()].join("|")));
+    for row in rows {
+        out.push_str(&line(kept.iter().map(|&c| row[c].as_str()).collect()));
+    }
+    out
+}
+
+/// The warnings raised while waiting (GitHub annotates at most 10 of a kind per step, and a
+/// repeated one once), every one of them.
+fn polling_warnings_markdown(facts: &RunFacts, md: &mut String) {
+    if facts.polling_warnings.is_empty() {
+        return;
+    }
+    md.push_str("\n#### Warnings while waiting\n\n");
+    for n in &facts.polling_warnings {
+        let _ = writeln!(
+            md,
+            "- **{}**: {}",
+            bold_text(&n.title),
+            markdown_text(&n.message)
+        );
+    }
+}
+
+/// Text for inside `**...**`: Markdown-escaped and without spaces at either end, which would
+/// leave the asterisks showing; `(no name)` when nothing is left.
+fn bold_text(text: &str) -> String {
+    let md = markdown_text(text.trim());
+    match md.trim() {
+        "" => "(no name)".to_string(),
+        md => md.to_string(),
+    }
 }
 
 fn job_heading(job: &JobFacts, subject: &str) -> String {
@@ -123,7 +184,8 @@ fn start_text(start: &Start) -> String {
     }
 }
 
-/// One job's key table and, for 2021 answers, its steps.
+/// One job's key table and, for 2021 answers, its steps. A row without a value is left out,
+/// and the service's message when the verdict above already quotes it.
 fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
     let run = facts.run;
     let mut rows: Vec<(&str, String)> = vec![
@@ -132,7 +194,13 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
         ("API version", run.api.as_str().to_string()),
     ];
     if let Some(a) = job.answer {
-        rows.push(("Status", markdown_text(&a.status)));
+        let found = failed_steps_text(a);
+        if let Some(found) = &found {
+            rows.push(("Failed steps", markdown_text(found)));
+            let reason = first_reason(a).unwrap_or_default();
+            rows.push(("First reason", markdown_text(&reason)));
+        }
+        rows.push(("Task status", markdown_text(&a.status)));
         rows.push((
             "Check flag",
             markdown_text(&flag_text(a.check_flag.as_ref())),
@@ -141,7 +209,10 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
         if let Some(code) = a.error_code {
             rows.push(("Error code", code.to_string()));
         }
-        rows.push(("Message", markdown_text(&a.error_message)));
+        let quoted = matches!(job.job.outcome, JobOutcome::NotPassed(_)) && found.is_none();
+        if !quoted {
+            rows.push(("Service message", markdown_text(&a.error_message)));
+        }
     }
     if let JobOutcome::Failed { error, .. } = &job.job.outcome {
         rows.push(("API error", markdown_text(&error.to_string())));
@@ -159,7 +230,11 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
     } else {
         rows.push(("Polls", job.job.polls.to_string()));
     }
-    md.push_str("| | |\n|---|---|\n");
+    // The first row is the table's header: GFM has no table without one.
+    let mut rows = rows.into_iter().filter(|(_, v)| !v.is_empty());
+    if let Some((k, v)) = rows.next() {
+        let _ = writeln!(md, "| {k} | {v} |\n|---|---|");
+    }
     for (k, v) in rows {
         let _ = writeln!(md, "| {k} | {v} |");
     }
@@ -182,19 +257,27 @@ fn status_icon(step: &CheckStep) -> &'static str {
 }
 
 fn steps_markdown(answer: &CheckAnswer, md: &mut String) {
-    md.push_str("\n#### Check steps\n\n| # | Step | Status | Message |\n|---|---|---|---|\n");
-    for (i, step) in answer.steps.iter().enumerate() {
-        let skipped = if step.has_skipped { " (skipped)" } else { "" };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} {}{skipped} | {} |",
-            step.step_no.map_or(i as u64, |n| n),
-            markdown_text(&step.label()),
-            status_icon(step),
-            markdown_text(step.status.as_str()),
-            markdown_text(&step.message),
-        );
-    }
+    // Numbered by position, as the log numbers them (`step 3/6`).
+    let rows: Vec<Vec<String>> = answer
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let skipped = if step.has_skipped { " (skipped)" } else { "" };
+            vec![
+                (i + 1).to_string(),
+                markdown_text(&step.label()),
+                format!(
+                    "{} {}{skipped}",
+                    status_icon(step),
+                    markdown_text(step.status.as_str())
+                ),
+                markdown_text(&step.message),
+            ]
+        })
+        .collect();
+    md.push_str("\n#### Check steps\n\n");
+    md.push_str(&table(&["#", "Step", "Status", "Message"], &rows));
     type Wanted = fn(&CheckItem) -> bool;
     let kinds: [(&str, Wanted); 2] = [
         ("Failed check items", CheckItem::is_failed),
@@ -217,8 +300,8 @@ fn item_markdown(step: &CheckStep, item: &CheckItem, md: &mut String) {
     let _ = writeln!(
         md,
         "**{} › {}**{}\n",
-        markdown_text(&step.label()),
-        markdown_text(&item.name),
+        bold_text(&step.label()),
+        bold_text(&item.name),
         if step.has_skipped { " (skipped)" } else { "" }
     );
     for (label, text) in [
@@ -242,8 +325,9 @@ fn item_markdown(step: &CheckStep, item: &CheckItem, md: &mut String) {
     md.push('\n');
 }
 
-/// Cuts a summary that would pass GitHub's limit at a line boundary, and says so.
-fn cap_summary(md: String) -> String {
+/// Cuts a summary that would pass GitHub's limit at a line boundary, and says where the rest
+/// is: the JSON report, which has every step and item.
+fn cap_summary(md: String, facts: &RunFacts) -> String {
     if md.len() <= MAX_SUMMARY_BYTES {
         return md;
     }
@@ -253,8 +337,9 @@ fn cap_summary(md: String) -> String {
     }
     let cut = md[..cut].rfind('\n').map_or(cut, |i| i + 1);
     format!(
-        "{}\n_The summary was cut here to stay within GitHub's 1 MiB limit; the step outputs and the log have the rest._\n",
-        &md[..cut]
+        "{}\n_The summary was cut here to stay within GitHub's 1 MiB limit. Every step and item is in the JSON report ({})._\n",
+        &md[..cut],
+        markdown_text(&facts.run.surface.name(Setting::ReportJson))
     )
 }
 
@@ -283,7 +368,7 @@ mod tests {
         for row in [
             "| Job |",
             "| Region |",
-            "| Status |",
+            "| Task status |",
             "| Progress |",
             "| Request id |",
             "| Elapsed | 12s |",
@@ -317,7 +402,11 @@ mod tests {
         )));
         let md = summary_of(&outcome);
         assert!(md.len() <= MAX_SUMMARY_BYTES + 200, "{}", md.len());
-        assert!(md.ends_with("the step outputs and the log have the rest._\n"));
+        assert!(
+            md.ends_with("Every step and item is in the JSON report (DTS\\_REPORT\\_JSON)._\n"),
+            "{}",
+            &md[md.len() - 300..]
+        );
     }
 
     #[test]
@@ -326,12 +415,22 @@ mod tests {
         let summary = summary_of(&outcome);
         assert!(summary.contains("#### Check steps"));
         assert!(
-            summary.contains("| 1 | SrcPrivilegeCheck name \\(SrcPrivilegeCheck\\) | ❌ failed |")
+            summary.contains("| 2 | SrcPrivilegeCheck name \\(SrcPrivilegeCheck\\) | ❌ failed |")
         );
+        // What the check found, and the service's task status as such.
+        assert!(
+            summary.contains("| Failed steps | 2 of 5 check steps failed: SrcPrivilegeCheck name")
+        );
+        assert!(
+            summary.contains("| First reason | REPLICATION CLIENT: REPLICATION CLIENT is wrong |")
+        );
+        assert!(summary.contains("| Task status | success |"));
+        // No step has a message: no Message column.
+        assert!(summary.contains("| # | Step | Status |\n"));
         assert!(summary.contains("⚠️ failed (skipped)"));
         assert!(summary.contains("#### Failed check items"));
         assert!(summary.contains("#### Warnings"));
-        assert!(summary.contains("- Help: [https://cloud.tencent.com/document/product/571/58700](https://cloud.tencent.com/document/product/571/58700)"));
+        assert!(summary.contains("- Help: [https\\://cloud.tencent.com/document/product/571/58700](<https://cloud.tencent.com/document/product/571/58700>)"));
         assert!(summary.contains("log line 7"));
     }
 

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use super::facts::{JobFacts, RunSummary, flag_text, progress_text, signal_name};
-use crate::api::{ApiError, ApiVersion, CheckStep};
+use super::log::count;
+use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckStep};
 use crate::duration;
 use crate::hints::{self, Surface};
 use crate::outcome::{JobOutcome, JobReport, Severity, Start};
@@ -81,14 +82,8 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             ),
         ),
         JobOutcome::NotPassed(a) => {
-            let failed: Vec<String> = a.failed_steps().map(CheckStep::label).collect();
-            let reason = if !failed.is_empty() {
-                format!(
-                    "{} of {} check steps failed: {}",
-                    failed.len(),
-                    a.steps.len(),
-                    failed.join(", ")
-                )
+            let reason = if let Some(found) = findings(a) {
+                found
             } else if a.error_message.is_empty() {
                 "the service gave no message".to_string()
             } else {
@@ -97,22 +92,23 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             (
                 format!("DTS check not passed: {id}"),
                 format!(
-                    "CheckFlag {}{}: {reason}. {DO_NOT_START}",
+                    "CheckFlag {}{}: {}. {DO_NOT_START}",
                     flag_text(a.check_flag.as_ref()),
                     a.error_code
                         .map(|c| format!(", ErrorCode {c}"))
                         .unwrap_or_default(),
+                    reason.trim_end_matches('.'),
                 ),
             )
         }
         JobOutcome::TimedOut { last, last_error } => (
             format!("DTS check timed out: {id}"),
             format!(
-                "the check was still {} ({}) when the timeout ({}) passed after {} polls{}; {}.",
+                "the check was still {} ({}) when the timeout ({}) passed after {}{}; {}.",
                 last.status,
                 progress_text(last),
                 duration::format(run.timeout),
-                job.polls,
+                count(job.polls, "poll"),
                 last_error
                     .as_ref()
                     .map(|e| format!("; the last request failed: {e}"))
@@ -126,6 +122,54 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
         ),
     };
     Some(Verdict::new(title, message))
+}
+
+/// What a check that did not pass found, when its answer lists failed steps: `2 of 6 check
+/// steps failed: A (a), B (b); first reason: item: why`. The service's own message of such an
+/// answer (2021-12-06 `BriefMsg`) describes the task, often `success`, and is no reason.
+pub fn findings(answer: &CheckAnswer) -> Option<String> {
+    let mut text = failed_steps_text(answer)?;
+    if let Some(reason) = first_reason(answer) {
+        let _ = write!(text, "; first reason: {reason}");
+    }
+    Some(text)
+}
+
+/// `2 of 6 check steps failed: A (a), B (b)`, when a check that ran lists failed steps.
+pub fn failed_steps_text(answer: &CheckAnswer) -> Option<String> {
+    let failed: Vec<String> = answer.failed_steps().map(CheckStep::label).collect();
+    if failed.is_empty() || answer.is_task_failure() {
+        return None;
+    }
+    Some(format!(
+        "{} of {} check steps failed: {}",
+        failed.len(),
+        answer.steps.len(),
+        failed.join(", ")
+    ))
+}
+
+/// The first failed item's reason (`name: reason`), else the first failed step's message.
+pub fn first_reason(answer: &CheckAnswer) -> Option<String> {
+    let item = answer
+        .items()
+        .filter(|(step, item)| step.is_failed() && item.is_failed())
+        .find_map(|(_, item)| {
+            let reason = [&item.failure_reason, &item.description]
+                .into_iter()
+                .find(|t| !t.trim().is_empty())?;
+            Some(if item.name.trim().is_empty() {
+                reason.clone()
+            } else {
+                format!("{}: {reason}", item.name.trim())
+            })
+        });
+    item.or_else(|| {
+        answer
+            .failed_steps()
+            .map(|s| s.message.clone())
+            .find(|m| !m.trim().is_empty())
+    })
 }
 
 /// The reason the run did not pass: the job's own verdict for one job, a tally for several.
