@@ -80,15 +80,7 @@ pub fn run<W: Write, E: Write>(
         );
     }
     let outcome = Outcome::DryRun { from_command_line };
-    reporter.finish(&RunSummary {
-        surface: config.surface,
-        region: &config.region,
-        api: config.api_version,
-        timeout: config.timeout,
-        outcome: &outcome,
-        polls: 0,
-        elapsed: Duration::ZERO,
-    });
+    reporter.finish(&RunSummary::of_config(config, &outcome, 0, Duration::ZERO));
     outcome
 }
 

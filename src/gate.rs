@@ -94,15 +94,12 @@ pub fn run<W: Write, E: Write>(
     };
     let (reports, requests) = gate_jobs(config, &mut seams, reporter);
     let outcome = Outcome::Jobs(reports);
-    reporter.finish(&RunSummary {
-        surface: config.surface,
-        region: &config.region,
-        api: config.api_version,
-        timeout: config.timeout,
-        outcome: &outcome,
-        polls: requests,
-        elapsed: clock.elapsed(),
-    });
+    reporter.finish(&RunSummary::of_config(
+        config,
+        &outcome,
+        requests,
+        clock.elapsed(),
+    ));
     outcome
 }
 

@@ -680,6 +680,17 @@ mod tests {
         schedule: Schedule,
         latency: Duration,
     ) -> (Vec<Waited>, Vec<String>, Requests) {
+        run_jobs_with(scripts, freshness, schedule, latency, false)
+    }
+
+    /// [`run_jobs`], failing fast when `fail_fast`.
+    fn run_jobs_with(
+        scripts: Vec<(&str, Script)>,
+        freshness: Option<Freshness>,
+        schedule: Schedule,
+        latency: Duration,
+        fail_fast: bool,
+    ) -> (Vec<Waited>, Vec<String>, Requests) {
         let time = FakeTime::default();
         let mut sleeper = time.clone();
         let scripts: RefCell<HashMap<String, VecDeque<_>>> = RefCell::new(
@@ -703,7 +714,7 @@ mod tests {
                 script.front().cloned().unwrap()
             }
         };
-        let mut poller = Poller::new(&time, &mut sleeper, schedule);
+        let mut poller = Poller::new(&time, &mut sleeper, schedule).with_fail_fast(fail_fast);
         let waited = poller.wait_all(jobs, probe, |e| {
             events.push(match e {
                 Event::Answer { job, answer, .. } => format!("{job} answer {}", answer.status),
@@ -860,31 +871,13 @@ mod tests {
         scripts: Vec<(&str, Script)>,
         fail_fast: bool,
     ) -> (Vec<Waited>, Vec<String>, Requests) {
-        let time = FakeTime::default();
-        let mut sleeper = time.clone();
-        let scripts: RefCell<HashMap<String, VecDeque<_>>> = RefCell::new(
-            scripts
-                .iter()
-                .map(|(id, s)| (id.to_string(), s.clone().into()))
-                .collect(),
-        );
-        let jobs = scripts_order(&scripts.borrow(), None);
-        let mut requests = Vec::new();
-        let probe_time = time.clone();
-        let probe = |job: &str, budget: Duration| {
-            requests.push((job.to_string(), probe_time.elapsed(), budget));
-            let mut all = scripts.borrow_mut();
-            let script = all.get_mut(job).unwrap();
-            if script.len() > 1 {
-                script.pop_front().unwrap()
-            } else {
-                script.front().cloned().unwrap()
-            }
-        };
-        let mut poller =
-            Poller::new(&time, &mut sleeper, schedule(1000, 1800)).with_fail_fast(fail_fast);
-        let waited = poller.wait_all(jobs, probe, |_| {});
-        (waited, Vec::new(), requests)
+        run_jobs_with(
+            scripts,
+            None,
+            schedule(1000, 1800),
+            Duration::ZERO,
+            fail_fast,
+        )
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::annotations::Notice;
 use super::text::sanitize;
 use super::verdict::{self, Verdict};
 use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep};
+use crate::config::Config;
 use crate::duration;
 use crate::hints::Surface;
 use crate::outcome::{JobOutcome, JobReport, Outcome, Start, check_flag_meaning, exit_code};
@@ -30,6 +31,26 @@ pub struct RunSummary<'a> {
     /// Requests sent, of every kind.
     pub polls: u32,
     pub elapsed: Duration,
+}
+
+impl<'a> RunSummary<'a> {
+    /// The summary of a run of `config` that ended in `outcome`.
+    pub fn of_config(
+        config: &'a Config,
+        outcome: &'a Outcome,
+        polls: u32,
+        elapsed: Duration,
+    ) -> RunSummary<'a> {
+        RunSummary {
+            surface: config.surface,
+            region: &config.region,
+            api: config.api_version,
+            timeout: config.timeout,
+            outcome,
+            polls,
+            elapsed,
+        }
+    }
 }
 
 /// Everything the renderers show about a run.
