@@ -145,6 +145,14 @@ impl<W: Write, E: Write> Reporter<W, E> {
             );
         }
     }
+
+    /// On GitHub, `::add-mask::<value>` (escaped like annotation data), so the runner hides
+    /// `value` in every later log line; nothing elsewhere.
+    pub fn mask(&mut self, value: &str) {
+        if self.on_github() && !value.is_empty() {
+            self.write(Line::out(format!("::add-mask::{}", text::escape_data(value))));
+        }
+    }
 }
 
 /// What a report is called, its variable, its path if asked for, and how to render it.
