@@ -150,7 +150,10 @@ impl<W: Write, E: Write> Reporter<W, E> {
     /// `value` in every later log line; nothing elsewhere.
     pub fn mask(&mut self, value: &str) {
         if self.on_github() && !value.is_empty() {
-            self.write(Line::out(format!("::add-mask::{}", text::escape_data(value))));
+            self.write(Line::out(format!(
+                "::add-mask::{}",
+                text::escape_data(value)
+            )));
         }
     }
 }
