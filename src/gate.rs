@@ -11,6 +11,7 @@ use crate::api::{ApiError, ApiVersion, skew};
 use crate::cancel::CancellableSleeper;
 pub use crate::cancel::Cancellation;
 use crate::config::{Config, ConfigError};
+use crate::credentials::FetchError;
 use crate::dts::{Dts, LiveDts};
 use crate::duration;
 use crate::fresh::{Freshness, Prior};
@@ -80,8 +81,34 @@ pub fn run<W: Write, E: Write>(
     for warning in &config.warnings {
         reporter.warning("Check the configuration", warning);
     }
-    let dts = LiveDts::new(config.client(), config.api_version, cancellation.clone());
+    if let Some(account) = config.credentials.account_id() {
+        reporter.mask(&account);
+    }
+    reporter.info(&format!("credentials: {}", config.credentials.describe()));
     let clock = SystemClock::start();
+    let dts = LiveDts::new(
+        config.client(),
+        config.api_version,
+        cancellation.clone(),
+        config.keyring(),
+    );
+    // Fetched before the first request: a source that cannot give any ends the run here. A
+    // transient failure is left to the wait, which retries every request until the deadline.
+    let resolved = dts.resolve();
+    for secret in dts.new_secrets() {
+        reporter.mask(&secret);
+    }
+    match resolved {
+        Ok(()) => {}
+        Err(FetchError::NothingFound(errors)) => return reject(errors, config.surface, reporter),
+        Err(FetchError::Failed(error)) if !error.is_transient() => {
+            return no_credentials(config, error, clock.elapsed(), reporter);
+        }
+        Err(FetchError::Failed(error)) => reporter.warning(
+            "Credentials not fetched yet",
+            &format!("{error}; the gate tries again with every request until the timeout"),
+        ),
+    }
     let mut sleeper = CancellableSleeper::new(cancellation);
     let cancelled = || cancellation.signal();
     let mut seams = Seams {
@@ -101,6 +128,46 @@ pub fn run<W: Write, E: Write>(
         outcome: &outcome,
         polls: requests,
         elapsed: clock.elapsed(),
+    });
+    outcome
+}
+
+/// Ends a run whose credential source refused to give credentials: every job failed with that
+/// error (exit 3), nothing was sent to DTS.
+fn no_credentials<W: Write, E: Write>(
+    config: &Config,
+    error: ApiError,
+    elapsed: Duration,
+    reporter: &mut Reporter<W, E>,
+) -> Outcome {
+    let start = if config.start_migration {
+        Start::Withheld
+    } else {
+        Start::NotRequested
+    };
+    let outcome = Outcome::Jobs(
+        config
+            .job_ids
+            .iter()
+            .map(|id| JobReport {
+                job_id: id.clone(),
+                outcome: JobOutcome::Failed {
+                    error: error.clone(),
+                    last: None,
+                },
+                polls: 0,
+                start: start.clone(),
+            })
+            .collect(),
+    );
+    reporter.finish(&RunSummary {
+        surface: config.surface,
+        region: &config.region,
+        api: config.api_version,
+        timeout: config.timeout,
+        outcome: &outcome,
+        polls: 0,
+        elapsed,
     });
     outcome
 }
@@ -243,6 +310,10 @@ impl<'a> SkewWatch<'a> {
     }
 
     fn check<W: Write, E: Write>(&mut self, reporter: &mut Reporter<W, E>) {
+        // Credentials refreshed during the request are masked before anything else is printed.
+        for secret in self.dts.new_secrets() {
+            reporter.mask(&secret);
+        }
         let offset = self.dts.clock_offset();
         if offset == self.known_offset {
             return;
