@@ -171,11 +171,15 @@ fn credential_source(source: &str, code: &str, surface: Surface) -> Option<Strin
             name(Setting::RoleDuration)
         ),
         "InvalidParameter.RoleSessionNameError" => format!("check {}", name(Setting::RoleSessionName)),
-        _ if code.starts_with("UnauthorizedOperation") || code.starts_with("AuthFailure") && web_identity => format!(
+        _ if (code.starts_with("UnauthorizedOperation") || code.starts_with("AuthFailure"))
+            && web_identity =>
+        {
+            format!(
             "the trust policy of the role in {} rejects this token: it must allow sts:AssumeRoleWithWebIdentity for the provider in {}, with oidc:iss, and its oidc:sub condition must match this repository and branch",
             name(Setting::RoleArn),
             name(Setting::OidcProviderId)
-        ),
+        )
+        }
         _ if code.starts_with("UnauthorizedOperation") || code.starts_with("AuthFailure") => format!(
             "the base keys may not assume the role in {}: check {} and {}, and that the role's trust policy allows their account sts:AssumeRole",
             name(Setting::RoleArn),
