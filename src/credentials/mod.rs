@@ -635,12 +635,15 @@ fn identity_token(vars: &CredentialVars, errors: &mut Vec<ConfigError>) -> Optio
     }
 }
 
+/// Builds a [`Role`] from an ARN, the variable it came from and the STS region, collecting errors.
+type MakeRole<'a> = dyn Fn(&str, &'static str, &str, &mut Vec<ConfigError>) -> Option<Role> + 'a;
+
 /// TKE's convention, when `TKE_PROVIDER_ID` is set.
 fn tke(
     vars: &CredentialVars,
     context: &Context,
     errors: &mut Vec<ConfigError>,
-    role: &dyn Fn(&str, &'static str, &str, &mut Vec<ConfigError>) -> Option<Role>,
+    role: &MakeRole<'_>,
 ) -> Option<Source> {
     let provider_id = vars.tke_provider_id.as_ref()?;
     let needed = [
