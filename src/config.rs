@@ -522,9 +522,14 @@ impl Vars {
                 credential_proxy: credential_proxy?,
             })
         })();
+        let vars = self.credential_vars();
+        let ignored_oidc = vars.oidc_provider_id.is_some() && vars.secret_id.is_some();
         check.finish(config).map(|mut config| {
             config.warnings = warnings(&config, self.surface());
             config.warnings.extend(proxy_warning);
+            if ignored_oidc {
+                config.warnings.push("TENCENTCLOUD_OIDC_PROVIDER_ID is ignored: keys in TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY come first; unset them (and the secret-id/secret-key inputs) to use web identity".to_string());
+            }
             config
         })
     }

@@ -122,7 +122,15 @@ impl Dts for LiveDts {
     }
 
     fn new_secrets(&self) -> Vec<String> {
-        lock(&self.keyring).take_unmasked()
+        // A fetch still running on the request thread (after a cancellation) holds the keyring:
+        // its secrets are taken next time rather than waited for.
+        match self.keyring.try_lock() {
+            Ok(mut keyring) => keyring.take_unmasked(),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                poisoned.into_inner().take_unmasked()
+            }
+            Err(std::sync::TryLockError::WouldBlock) => Vec::new(),
+        }
     }
 }
 

@@ -499,6 +499,13 @@ fn keys_in_the_environment_come_first() {
         "{}",
         run.stdout
     );
+    let warnings = run.commands_named("warning");
+    assert!(
+        warnings.iter().any(|w| w
+            .data
+            .starts_with("TENCENTCLOUD_OIDC_PROVIDER_ID is ignored")),
+        "{warnings:?}"
+    );
 }
 
 #[test]
