@@ -1067,6 +1067,63 @@ mod tests {
     }
 
     #[test]
+    fn the_international_site_moves_dts_and_sts_and_sts_has_its_own_override() {
+        let role = |c: &Config| match &c.credentials {
+            Source::AssumeRole { role, .. } => role.sts.clone(),
+            other => panic!("{other:?}"),
+        };
+        let arn = ("TENCENTCLOUD_ROLE_ARN", "qcs::cam::uin/1:roleName/r");
+        let c = Config::from_vars(with(&[arn])).unwrap();
+        assert_eq!(role(&c).host, "sts.tencentcloudapi.com");
+        assert!(c.credential_proxy.is_none());
+        let c = Config::from_vars(with(&[
+            arn,
+            ("TENCENTCLOUD_DOMAIN", "intl.tencentcloudapi.com"),
+        ]))
+        .unwrap();
+        assert_eq!(c.endpoint.host, "dts.intl.tencentcloudapi.com");
+        assert_eq!(role(&c).url, "https://sts.intl.tencentcloudapi.com/");
+        let c = Config::from_vars(with(&[
+            ("TENCENTCLOUD_DOMAIN", "intl.tencentcloudapi.com"),
+            ("TENCENTCLOUD_REGION", "ap-shanghai-fsi"),
+        ]))
+        .unwrap();
+        assert_eq!(c.endpoint.host, "dts.ap-shanghai-fsi.tencentcloudapi.com");
+        let c = Config::from_vars(with(&[
+            arn,
+            ("TENCENTCLOUD_STS_ENDPOINT", "http://127.0.0.1:9"),
+        ]))
+        .unwrap();
+        assert_eq!(role(&c).host, "127.0.0.1:9");
+        let errors = errors_of(with(&[("TENCENTCLOUD_STS_ENDPOINT", "http://sts.example")]));
+        assert_eq!(errors[0].variable, "TENCENTCLOUD_STS_ENDPOINT");
+        assert!(errors[0].problem.contains("loopback"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn without_any_source_the_instance_role_is_tried_unless_the_rest_is_invalid() {
+        let mut none = minimal();
+        none.retain(|(k, _)| !k.starts_with("TENCENTCLOUD_SECRET"));
+        let c = Config::from_vars(none.clone()).unwrap();
+        assert!(
+            matches!(c.credentials, Source::InstanceRole { .. }),
+            "{:?}",
+            c.credentials
+        );
+        // With another problem, the missing credentials are reported with it, in their place.
+        none.push(("DTS_TIMEOUT".into(), "soon".into()));
+        let names: Vec<_> = errors_of(none).iter().map(|e| e.variable).collect();
+        assert_eq!(
+            names,
+            [
+                "TENCENTCLOUD_SECRET_ID",
+                "TENCENTCLOUD_SECRET_KEY",
+                "DTS_TIMEOUT"
+            ]
+        );
+    }
+
+    #[test]
     fn finance_region_uses_its_own_host() {
         let c = Config::from_vars(with(&[("TENCENTCLOUD_REGION", "ap-shanghai-fsi")])).unwrap();
         assert_eq!(c.endpoint.host, "dts.ap-shanghai-fsi.tencentcloudapi.com");
