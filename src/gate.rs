@@ -460,6 +460,9 @@ mod tests {
         offset: Cell<i64>,
         /// The offset the first request reveals, as a refused timestamp would.
         revealed_offset: Cell<Option<i64>>,
+        /// Secrets each call "obtains", as a credential refresh would: one list per call.
+        obtained: RefCell<VecDeque<Vec<String>>>,
+        pending: RefCell<Vec<String>>,
         /// Moves the clock on each call, as a request takes time.
         time: FakeTime,
     }
@@ -476,6 +479,9 @@ mod tests {
             self.calls.borrow_mut().push(format!("{action} {job}"));
             if let Some(offset) = self.revealed_offset.take() {
                 self.offset.set(offset);
+            }
+            if let Some(secrets) = self.obtained.borrow_mut().pop_front() {
+                self.pending.borrow_mut().extend(secrets);
             }
             self.time.advance(Duration::from_millis(50));
         }
@@ -513,6 +519,10 @@ mod tests {
 
         fn clock_offset(&self) -> i64 {
             self.offset.get()
+        }
+
+        fn new_secrets(&self) -> Vec<String> {
+            std::mem::take(&mut *self.pending.borrow_mut())
         }
     }
 
@@ -567,6 +577,15 @@ mod tests {
     }
 
     fn gate_with(config: &Config, dts: &ScriptedDts, cancelled: Cancelled) -> Ran {
+        gate_on(None, config, dts, cancelled)
+    }
+
+    fn gate_on(
+        github: Option<crate::config::GithubRunner>,
+        config: &Config,
+        dts: &ScriptedDts,
+        cancelled: Cancelled,
+    ) -> Ran {
         let mut sleeper = dts.time.clone();
         let mut seams = Seams {
             dts,
@@ -577,7 +596,7 @@ mod tests {
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut reporter = Reporter::new(
-            None,
+            github,
             &mut out,
             &mut err,
             crate::report::fixtures::fixed_surroundings(),
@@ -766,6 +785,38 @@ mod tests {
         assert!(ran.log.contains("10m behind"), "{}", ran.log);
         let quiet = ScriptedDts::default().answers("dts-aaa1", vec![passed()]);
         assert!(!gate(&config, &quiet).log.contains("clock"));
+    }
+
+    #[test]
+    fn secrets_obtained_during_the_wait_are_masked_before_the_next_line() {
+        let config = config(&[("DTS_JOB_ID", "dts-aaa1")]);
+        let dts = ScriptedDts::default().answers("dts-aaa1", vec![running(), passed()]);
+        dts.obtained.borrow_mut().extend([
+            vec!["refreshed-key-0001".to_string()],
+            vec![
+                "refreshed-key-0002".to_string(),
+                "refreshed-token-02".to_string(),
+            ],
+        ]);
+        let ran = gate_on(Some(Default::default()), &config, &dts, &|| None);
+        let lines: Vec<&str> = ran.log.lines().collect();
+        let at = |text: &str| lines.iter().position(|l| l.contains(text)).unwrap();
+        assert!(
+            at("::add-mask::refreshed-key-0001") < at("running"),
+            "{}",
+            ran.log
+        );
+        assert!(
+            at("::add-mask::refreshed-token-02") < at("finished"),
+            "{}",
+            ran.log
+        );
+        // Outside GitHub nothing is printed for them.
+        let dts = ScriptedDts::default().answers("dts-aaa1", vec![passed()]);
+        dts.obtained
+            .borrow_mut()
+            .push_back(vec!["refreshed-key-0003".into()]);
+        assert!(!gate(&config, &dts).log.contains("refreshed-key"));
     }
 
     #[test]

@@ -357,6 +357,49 @@ mod tests {
     }
 
     #[test]
+    fn credential_sources_get_hints_about_their_own_settings() {
+        let hint = |source: &str, code: &str, surface| {
+            let error = ApiError::Credentials {
+                source: source.into(),
+                code: code.into(),
+                message: String::new(),
+                request_id: None,
+                transient: false,
+            };
+            api_error(&error, ApiVersion::V2018, surface).unwrap_or_default()
+        };
+        let web = "STS AssumeRoleWithWebIdentity";
+        let cli = Surface::CommandLine;
+        assert!(
+            hint(web, "InvalidParameter.WebIdentityTokenError", cli)
+                .contains("TENCENTCLOUD_OIDC_AUDIENCE")
+        );
+        assert!(
+            hint(web, "InvalidParameter.ParamError", cli).contains("TENCENTCLOUD_OIDC_PROVIDER_ID")
+        );
+        assert!(
+            hint(web, "ResourceNotFound.RoleNotFound", Surface::Action)
+                .contains("the `role-arn` input")
+        );
+        assert!(hint(web, "UnauthorizedOperation", cli).contains("oidc:sub"));
+        // AssumeRole is refused for the base keys, not a token.
+        let refused = hint("STS AssumeRole", "UnauthorizedOperation", cli);
+        assert!(
+            refused.contains("TENCENTCLOUD_SECRET_ID") && !refused.contains("oidc"),
+            "{refused}"
+        );
+        assert!(
+            hint("GitHub OIDC token endpoint", "HttpStatus403", cli).contains("id-token: write")
+        );
+        // Never the DTS advice (a job id, dts: permissions) for a credential failure.
+        let unknown = hint(web, "FailedOperation.Other", cli);
+        assert!(
+            !unknown.contains("DTS_JOB_ID") && !unknown.contains("dts:"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
     fn inside_the_action_hints_name_its_inputs() {
         let hint = service(
             "ResourceNotFound.JobNotExist",
