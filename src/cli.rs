@@ -61,9 +61,21 @@ USAGE:
 ENVIRONMENT:
     DTS_JOB_ID                  required  migration job id(s), e.g. dts-1kl0iy0v; several separated by
                                           commas, spaces or newlines: all must pass
-    TENCENTCLOUD_SECRET_ID      required  API key id
-    TENCENTCLOUD_SECRET_KEY     required  API key secret
-    TENCENTCLOUD_TOKEN          optional  temporary-credential token (else TENCENTCLOUD_SECURITY_TOKEN)
+    TENCENTCLOUD_SECRET_ID      \         API key pair: the first credential source (else the ones below)
+    TENCENTCLOUD_SECRET_KEY     /
+    TENCENTCLOUD_TOKEN          optional  temporary-credential token (else TENCENTCLOUD_SECURITY_TOKEN,
+                                          else TENCENTCLOUD_SESSION_TOKEN)
+    TENCENTCLOUD_ROLE_ARN       unset     role to assume: with TENCENTCLOUD_OIDC_PROVIDER_ID by web identity
+                                          (OIDC), else by AssumeRole on the keys, a profile or the CVM role
+    TENCENTCLOUD_OIDC_PROVIDER_ID  unset  the CAM OIDC identity provider: selects web identity
+    TENCENTCLOUD_WEB_IDENTITY_TOKEN_FILE  file with the identity token (JWT); else GitHub's OIDC endpoint
+    TENCENTCLOUD_OIDC_AUDIENCE  sts.tencentcloudapi.com  audience of GitHub's OIDC token
+    TENCENTCLOUD_ROLE_SESSION_NAME  derived  STS session name (dts-gate-<repo>-<run>)
+    TENCENTCLOUD_ROLE_DURATION  1h        lifetime of temporary credentials (refreshed before expiry)
+    TKE_PROVIDER_ID, TKE_ROLE_ARN, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_REGION   TKE's web identity
+    TENCENTCLOUD_CREDENTIALS_FILE, TCCLI_PROFILE   the SDKs' and tccli's profile files
+    TENCENTCLOUD_STS_ENDPOINT, TENCENTCLOUD_METADATA_ENDPOINT   STS and CVM metadata overrides
+    TENCENTCLOUD_DOMAIN         tencentcloudapi.com  intl.tencentcloudapi.com for the international site
     TENCENTCLOUD_REGION         required  e.g. ap-guangzhou; *-fsi regions use dts.<region>.tencentcloudapi.com
     DTS_TIMEOUT                 30m       total wait: 90s, 15m, 1h30m or bare seconds
     DTS_POLL_INTERVAL           5s        between polls, same syntax plus ms; at least 100ms

@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::api::{ApiVersion, Client, Credentials, Endpoint, Language, Target};
+use crate::api::{
+    ApiVersion, Client, Credentials, DOMAIN, Endpoint, INTL_DOMAIN, Language, Target,
+};
+use crate::credentials::transport::{RealFiles, UreqHttp};
+use crate::credentials::{self, CredentialVars, Files, Keyring, Source};
 use crate::duration;
 use crate::hints::{Setting, Surface};
 use crate::pace;
@@ -38,6 +42,30 @@ pub struct Vars {
     tencentcloud_secret_key: Option<String>,
     tencentcloud_token: Option<String>,
     tencentcloud_security_token: Option<String>,
+    tencentcloud_session_token: Option<String>,
+    tencentcloud_role_arn: Option<String>,
+    tencentcloud_role_session_name: Option<String>,
+    tencentcloud_role_duration: Option<String>,
+    tencentcloud_oidc_provider_id: Option<String>,
+    tencentcloud_oidc_audience: Option<String>,
+    tencentcloud_web_identity_token_file: Option<String>,
+    actions_id_token_request_url: Option<String>,
+    actions_id_token_request_token: Option<String>,
+    tke_provider_id: Option<String>,
+    tke_web_identity_token_file: Option<String>,
+    tke_role_arn: Option<String>,
+    tke_region: Option<String>,
+    tencentcloud_credentials_file: Option<String>,
+    tccli_profile: Option<String>,
+    home: Option<String>,
+    tencentcloud_sts_endpoint: Option<String>,
+    tencentcloud_metadata_endpoint: Option<String>,
+    /// `tencentcloudapi.com` or `intl.tencentcloudapi.com` (the Terraform provider's name).
+    tencentcloud_domain: Option<String>,
+    github_repository: Option<String>,
+    github_run_id: Option<String>,
+    ci_project_path: Option<String>,
+    ci_pipeline_id: Option<String>,
     tencentcloud_region: Option<String>,
     dts_timeout: Option<String>,
     dts_poll_interval: Option<String>,
@@ -86,7 +114,8 @@ impl fmt::Display for ConfigError {
 pub struct Config {
     /// One or more job ids, duplicates removed, in the order given.
     pub job_ids: Vec<String>,
-    pub credentials: Credentials,
+    /// Where the credentials come from (`credentials::choose`); fetched when the run starts.
+    pub credentials: Source,
     pub region: String,
     pub timeout: Duration,
     pub poll_interval: Duration,
@@ -112,17 +141,41 @@ pub struct Config {
     pub surface: Surface,
     /// The proxy requests go through, `None` for a direct connection.
     pub proxy: Option<proxy::Chosen>,
+    /// The proxy for STS and the OIDC token endpoint (chosen for the STS host).
+    pub credential_proxy: Option<proxy::Chosen>,
 }
 
 impl Config {
-    /// Who the requests are from and where they go.
+    /// Who the requests are from and where they go. Credentials that must be fetched first are
+    /// blank here: the [`Keyring`] supplies them per request.
     pub fn target(&self) -> Target {
+        let blank = Credentials {
+            secret_id: String::new(),
+            secret_key: String::new(),
+            token: None,
+        };
         Target {
             endpoint: self.endpoint.clone(),
-            credentials: self.credentials.clone(),
+            credentials: self.credentials.static_keys().cloned().unwrap_or(blank),
             region: self.region.clone(),
             language: self.language,
         }
+    }
+
+    /// The keyring that fetches (and refreshes) this configuration's credentials, over the
+    /// network and file system.
+    pub fn keyring(&self) -> Keyring {
+        let http = UreqHttp::new(
+            self.extra_roots.as_ref().map(ExtraRoots::tls_config),
+            self.credential_proxy
+                .as_ref()
+                .and_then(|p| ureq::Proxy::new(&p.url).ok()),
+        );
+        Keyring::new(
+            self.credentials.clone(),
+            Box::new(http),
+            Box::new(RealFiles),
+        )
     }
 
     /// The DTS client this configuration asks for.
@@ -267,6 +320,15 @@ impl Vars {
                 "TENCENTCLOUD_SECURITY_TOKEN",
                 &self.tencentcloud_security_token,
             ),
+            (
+                "TENCENTCLOUD_SESSION_TOKEN",
+                &self.tencentcloud_session_token,
+            ),
+            ("TENCENTCLOUD_ROLE_ARN", &self.tencentcloud_role_arn),
+            (
+                "TENCENTCLOUD_OIDC_PROVIDER_ID",
+                &self.tencentcloud_oidc_provider_id,
+            ),
         ]
         .into_iter()
         .filter(|(_, value)| non_empty((*value).clone()).is_some())
@@ -316,35 +378,71 @@ impl Vars {
         (timeout, interval)
     }
 
+    /// The variables of the credential sources, empty values dropped.
+    pub fn credential_vars(&self) -> CredentialVars {
+        let v = |value: &Option<String>| non_empty(value.clone());
+        CredentialVars {
+            secret_id: v(&self.tencentcloud_secret_id),
+            secret_key: v(&self.tencentcloud_secret_key),
+            token: v(&self.tencentcloud_token),
+            security_token: v(&self.tencentcloud_security_token),
+            session_token: v(&self.tencentcloud_session_token),
+            role_arn: v(&self.tencentcloud_role_arn),
+            role_session_name: v(&self.tencentcloud_role_session_name),
+            role_duration: v(&self.tencentcloud_role_duration),
+            oidc_provider_id: v(&self.tencentcloud_oidc_provider_id),
+            oidc_audience: v(&self.tencentcloud_oidc_audience),
+            web_identity_token_file: v(&self.tencentcloud_web_identity_token_file),
+            actions_id_token_request_url: v(&self.actions_id_token_request_url),
+            actions_id_token_request_token: v(&self.actions_id_token_request_token),
+            tke_provider_id: v(&self.tke_provider_id),
+            tke_web_identity_token_file: v(&self.tke_web_identity_token_file),
+            tke_role_arn: v(&self.tke_role_arn),
+            tke_region: v(&self.tke_region),
+            credentials_file: v(&self.tencentcloud_credentials_file),
+            tccli_profile: v(&self.tccli_profile),
+            home: v(&self.home),
+            metadata_endpoint: v(&self.tencentcloud_metadata_endpoint),
+            github_repository: v(&self.github_repository),
+            github_run_id: v(&self.github_run_id),
+            ci_project_path: v(&self.ci_project_path),
+            ci_pipeline_id: v(&self.ci_pipeline_id),
+        }
+    }
+
     /// The configuration of a real gate run; every problem is reported, not just the first.
+    /// Profile files are read from the file system.
     pub fn config(&self) -> Result<Config, Vec<ConfigError>> {
+        self.config_with(&RealFiles)
+    }
+
+    /// [`Vars::config`], reading profile files through `files`.
+    pub fn config_with(&self, files: &dyn Files) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let mut check = Collector(&mut errors);
 
         let job_ids = check.keep(job_ids(non_empty(self.dts_job_id.clone())));
-        let secret_id = check.keep(secret(
-            "TENCENTCLOUD_SECRET_ID",
-            non_empty(self.tencentcloud_secret_id.clone()),
-            "the SecretId of an API key (CAM console → API Keys)",
-        ));
-        let secret_key = check.keep(secret(
-            "TENCENTCLOUD_SECRET_KEY",
-            non_empty(self.tencentcloud_secret_key.clone()),
-            "the SecretKey that belongs to TENCENTCLOUD_SECRET_ID",
-        ));
-        let token = match (
-            non_empty(self.tencentcloud_token.clone()),
-            non_empty(self.tencentcloud_security_token.clone()),
-        ) {
-            (Some(t), _) => check
-                .keep(header_safe_token("TENCENTCLOUD_TOKEN", t))
-                .map(Some),
-            (None, Some(t)) => check
-                .keep(header_safe_token("TENCENTCLOUD_SECURITY_TOKEN", t))
-                .map(Some),
-            (None, None) => Some(None),
-        };
+        let credentials_at = check.0.len();
         let region = check.keep(region(non_empty(self.tencentcloud_region.clone())));
+        let domain = check.keep(domain(non_empty(self.tencentcloud_domain.clone())));
+        let sts = match non_empty(self.tencentcloud_sts_endpoint.clone()) {
+            Some(text) => check.keep(parse_endpoint_named("TENCENTCLOUD_STS_ENDPOINT", &text)),
+            None => domain.map(Endpoint::sts_on),
+        };
+        let credentials = sts.as_ref().and_then(|sts| {
+            let context = credentials::Context {
+                region: region.as_deref().unwrap_or("ap-guangzhou"),
+                sts: sts.clone(),
+            };
+            match credentials::choose(&self.credential_vars(), files, &context) {
+                Ok(source) => Some(source),
+                Err(errors) => {
+                    let at = credentials_at.min(check.0.len());
+                    check.0.splice(at..at, errors);
+                    None
+                }
+            }
+        });
         let (timeout, poll_interval) =
             self.timing(&mut check, DEFAULT_TIMEOUT, DEFAULT_POLL_INTERVAL);
         let language = check.keep(language(non_empty(self.dts_language.clone())));
@@ -370,7 +468,10 @@ impl Vars {
         };
         let endpoint = match non_empty(self.dts_endpoint.clone()) {
             Some(text) => check.keep(parse_endpoint(&text)),
-            None => region.as_deref().map(Endpoint::for_region),
+            None => region
+                .as_deref()
+                .zip(domain)
+                .map(|(region, domain)| Endpoint::for_region_on(region, domain)),
         };
         let extra_roots = non_empty(self.ssl_cert_file.clone())
             .and_then(|path| check.keep(extra_roots(path.trim())));
@@ -385,15 +486,31 @@ impl Vars {
                 chosen
             })
         });
+        // STS and the token endpoint go through the proxy chosen for the STS host; an unused
+        // ALL_PROXY was already warned about for DTS.
+        let credential_proxy = match (&credentials, &sts) {
+            (Some(Source::WebIdentity { .. } | Source::AssumeRole { .. }), Some(sts)) => {
+                let chosen = self.proxies.choose(sts).map_err(|e| ConfigError {
+                    variable: e.variable,
+                    problem: e.problem,
+                });
+                check.keep(chosen).map(|(chosen, _)| chosen)
+            }
+            _ => Some(None),
+        };
+        // Without any source configured the instance role is tried when the run starts; if the
+        // configuration is invalid anyway, say now that no credentials were found either.
+        if let Some(Source::InstanceRole { missing, .. }) = &credentials
+            && !check.0.is_empty()
+        {
+            let at = credentials_at.min(check.0.len());
+            check.0.splice(at..at, missing.clone());
+        }
 
         let config = (|| {
             Some(Config {
                 job_ids: job_ids?,
-                credentials: Credentials {
-                    secret_id: secret_id?,
-                    secret_key: secret_key?,
-                    token: token?,
-                },
+                credentials: credentials?,
                 region: region?,
                 timeout: timeout?,
                 poll_interval: poll_interval?,
@@ -409,11 +526,17 @@ impl Vars {
                 warnings: Vec::new(),
                 surface: self.surface(),
                 proxy: proxy?,
+                credential_proxy: credential_proxy?,
             })
         })();
+        let vars = self.credential_vars();
+        let ignored_oidc = vars.oidc_provider_id.is_some() && vars.secret_id.is_some();
         check.finish(config).map(|mut config| {
             config.warnings = warnings(&config, self.surface());
             config.warnings.extend(proxy_warning);
+            if ignored_oidc {
+                config.warnings.push("TENCENTCLOUD_OIDC_PROVIDER_ID is ignored: keys in TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY come first; unset them (and the secret-id/secret-key inputs) to use web identity".to_string());
+            }
             config
         })
     }
@@ -542,33 +665,6 @@ fn boolean(variable: &'static str, value: Option<String>) -> Result<bool, Config
             problem: format!("got {}; expected `true` or `false`", quote(other)),
         }),
     }
-}
-
-/// Secrets are never echoed, not even in part: the message says what is wrong with them only.
-fn secret(
-    variable: &'static str,
-    value: Option<String>,
-    expected: &str,
-) -> Result<String, ConfigError> {
-    let value = value.ok_or_else(|| missing(variable, expected))?;
-    if value.bytes().all(|b| b.is_ascii_graphic()) {
-        Ok(value)
-    } else {
-        Err(ConfigError {
-            variable,
-            problem: format!(
-                "contains spaces, line breaks or non-ASCII characters (a trailing newline from a file?); expected {expected}, exactly as issued"
-            ),
-        })
-    }
-}
-
-fn header_safe_token(variable: &'static str, value: String) -> Result<String, ConfigError> {
-    secret(
-        variable,
-        Some(value),
-        "the session token of temporary credentials",
-    )
 }
 
 fn region(value: Option<String>) -> Result<String, ConfigError> {
@@ -715,10 +811,31 @@ fn language(value: Option<String>) -> Result<Language, ConfigError> {
     }
 }
 
+/// `TENCENTCLOUD_DOMAIN`: the China site (default) or the international site, for DTS and STS.
+fn domain(value: Option<String>) -> Result<&'static str, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(DOMAIN),
+        Some(d) if d == DOMAIN => Ok(DOMAIN),
+        Some(d) if d == INTL_DOMAIN => Ok(INTL_DOMAIN),
+        Some(other) => Err(ConfigError {
+            variable: "TENCENTCLOUD_DOMAIN",
+            problem: format!(
+                "got {}; expected `{DOMAIN}` (the China site, the default) or `{INTL_DOMAIN}` (international-site accounts: DTS and STS both move there); for any other host set DTS_ENDPOINT and TENCENTCLOUD_STS_ENDPOINT",
+                quote(other)
+            ),
+        }),
+    }
+}
+
 /// Accepts `https://host[:port]`, a bare `host[:port]`, and `http://` for loopback hosts only.
 pub fn parse_endpoint(text: &str) -> Result<Endpoint, ConfigError> {
+    parse_endpoint_named("DTS_ENDPOINT", text)
+}
+
+/// [`parse_endpoint`] for the endpoint variable `variable`.
+pub fn parse_endpoint_named(variable: &'static str, text: &str) -> Result<Endpoint, ConfigError> {
     let fail = |why: &str| ConfigError {
-        variable: "DTS_ENDPOINT",
+        variable,
         problem: format!(
             "got {}; {why}; expected https://host[:port] or a bare host such as dts.ap-shanghai-fsi.tencentcloudapi.com",
             quote(text)
@@ -858,7 +975,7 @@ mod tests {
         assert_eq!(c.language, Language::EnUs);
         assert_eq!(c.endpoint.url, "https://dts.tencentcloudapi.com/");
         assert_eq!(c.endpoint.host, "dts.tencentcloudapi.com");
-        assert_eq!(c.credentials.token, None);
+        assert_eq!(c.credentials.static_keys().unwrap().token, None);
         assert_eq!(c.api_version, ApiVersion::V2018);
     }
 
@@ -983,6 +1100,63 @@ mod tests {
     }
 
     #[test]
+    fn the_international_site_moves_dts_and_sts_and_sts_has_its_own_override() {
+        let role = |c: &Config| match &c.credentials {
+            Source::AssumeRole { role, .. } => role.sts.clone(),
+            other => panic!("{other:?}"),
+        };
+        let arn = ("TENCENTCLOUD_ROLE_ARN", "qcs::cam::uin/1:roleName/r");
+        let c = Config::from_vars(with(&[arn])).unwrap();
+        assert_eq!(role(&c).host, "sts.tencentcloudapi.com");
+        assert!(c.credential_proxy.is_none());
+        let c = Config::from_vars(with(&[
+            arn,
+            ("TENCENTCLOUD_DOMAIN", "intl.tencentcloudapi.com"),
+        ]))
+        .unwrap();
+        assert_eq!(c.endpoint.host, "dts.intl.tencentcloudapi.com");
+        assert_eq!(role(&c).url, "https://sts.intl.tencentcloudapi.com/");
+        let c = Config::from_vars(with(&[
+            ("TENCENTCLOUD_DOMAIN", "intl.tencentcloudapi.com"),
+            ("TENCENTCLOUD_REGION", "ap-shanghai-fsi"),
+        ]))
+        .unwrap();
+        assert_eq!(c.endpoint.host, "dts.ap-shanghai-fsi.tencentcloudapi.com");
+        let c = Config::from_vars(with(&[
+            arn,
+            ("TENCENTCLOUD_STS_ENDPOINT", "http://127.0.0.1:9"),
+        ]))
+        .unwrap();
+        assert_eq!(role(&c).host, "127.0.0.1:9");
+        let errors = errors_of(with(&[("TENCENTCLOUD_STS_ENDPOINT", "http://sts.example")]));
+        assert_eq!(errors[0].variable, "TENCENTCLOUD_STS_ENDPOINT");
+        assert!(errors[0].problem.contains("loopback"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn without_any_source_the_instance_role_is_tried_unless_the_rest_is_invalid() {
+        let mut none = minimal();
+        none.retain(|(k, _)| !k.starts_with("TENCENTCLOUD_SECRET"));
+        let c = Config::from_vars(none.clone()).unwrap();
+        assert!(
+            matches!(c.credentials, Source::InstanceRole { .. }),
+            "{:?}",
+            c.credentials
+        );
+        // With another problem, the missing credentials are reported with it, in their place.
+        none.push(("DTS_TIMEOUT".into(), "soon".into()));
+        let names: Vec<_> = errors_of(none).iter().map(|e| e.variable).collect();
+        assert_eq!(
+            names,
+            [
+                "TENCENTCLOUD_SECRET_ID",
+                "TENCENTCLOUD_SECRET_KEY",
+                "DTS_TIMEOUT"
+            ]
+        );
+    }
+
+    #[test]
     fn finance_region_uses_its_own_host() {
         let c = Config::from_vars(with(&[("TENCENTCLOUD_REGION", "ap-shanghai-fsi")])).unwrap();
         assert_eq!(c.endpoint.host, "dts.ap-shanghai-fsi.tencentcloudapi.com");
@@ -994,14 +1168,21 @@ mod tests {
 
     #[test]
     fn token_prefers_tccli_name_then_terraform_name() {
-        let c = Config::from_vars(with(&[("TENCENTCLOUD_SECURITY_TOKEN", "tf")])).unwrap();
-        assert_eq!(c.credentials.token.as_deref(), Some("tf"));
+        let token = |c: &Config| c.credentials.static_keys().unwrap().token.clone();
+        let c = Config::from_vars(with(&[("TENCENTCLOUD_SESSION_TOKEN", "other")])).unwrap();
+        assert_eq!(token(&c).as_deref(), Some("other"));
+        let c = Config::from_vars(with(&[
+            ("TENCENTCLOUD_SECURITY_TOKEN", "tf"),
+            ("TENCENTCLOUD_SESSION_TOKEN", "other"),
+        ]))
+        .unwrap();
+        assert_eq!(token(&c).as_deref(), Some("tf"));
         let c = Config::from_vars(with(&[
             ("TENCENTCLOUD_SECURITY_TOKEN", "tf"),
             ("TENCENTCLOUD_TOKEN", "cli"),
         ]))
         .unwrap();
-        assert_eq!(c.credentials.token.as_deref(), Some("cli"));
+        assert_eq!(token(&c).as_deref(), Some("cli"));
     }
 
     #[test]
@@ -1013,7 +1194,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
-        assert_eq!(c.credentials.token, None);
+        assert_eq!(c.credentials.static_keys().unwrap().token, None);
         let errs = errors_of(with(&[("DTS_JOB_ID", "  ")]));
         assert_eq!(errs[0].variable, "DTS_JOB_ID");
         assert!(errs[0].problem.starts_with("is not set"));

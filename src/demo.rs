@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::api::{ApiVersion, CONTENT_TYPE, SERVICE};
 use crate::api::{Credentials, Language};
 use crate::config::{Config, DemoMode, DemoSettings, parse_endpoint};
+use crate::credentials::Source;
 use crate::gate;
 use crate::hints::Surface;
 use crate::outcome::Outcome;
@@ -253,11 +254,11 @@ fn serve(stream: TcpStream, api: ApiVersion, mode: DemoMode, polls: &mut u32) ->
 pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
     Config {
         job_ids: vec![DEMO_JOB_ID.to_string()],
-        credentials: Credentials {
+        credentials: Source::keys(Credentials {
             secret_id: DEMO_SECRET_ID.to_string(),
             secret_key: DEMO_SECRET_KEY.to_string(),
             token: None,
-        },
+        }),
         region: DEMO_REGION.to_string(),
         timeout: settings.timeout,
         poll_interval: settings.poll_interval,
@@ -273,6 +274,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         warnings: Vec::new(),
         surface: Surface::default(),
         proxy: None,
+        credential_proxy: None,
     }
 }
 

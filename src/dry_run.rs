@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::api::job_body;
 use crate::config::Config;
+use crate::credentials::Source;
 use crate::duration;
 use crate::hints::{Setting, Surface};
 use crate::outcome::Outcome;
@@ -86,13 +87,19 @@ pub fn run<W: Write, E: Write>(
 
 /// Prints the plan of a run without sending anything.
 fn print<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) {
+    if let Some(account) = config.credentials.account_id() {
+        reporter.mask(&account);
+    }
     reporter.info(&format!(
-        "dts-gate {} dry run: nothing is sent. Region {}, timeout {}, polling every {}; requests are signed with TC3-HMAC-SHA256 by key {}…",
+        "dts-gate {} dry run: nothing is sent. Region {}, timeout {}, polling every {}; requests are signed with TC3-HMAC-SHA256",
         env!("CARGO_PKG_VERSION"),
         config.region,
         duration::format(config.timeout),
         duration::format(config.poll_interval),
-        config.credentials.secret_id.chars().take(8).collect::<String>(),
+    ));
+    reporter.info(&format!(
+        "credentials: {}",
+        credentials_plan(&config.credentials)
     ));
     for (i, call) in plan(config).iter().enumerate() {
         reporter.info(&format!(
@@ -105,6 +112,20 @@ fn print<W: Write, E: Write>(config: &Config, reporter: &mut Reporter<W, E>) {
             call.when
         ));
     }
+}
+
+/// Which credential source a run would use, and that a dry run fetches nothing from it.
+pub fn credentials_plan(source: &Source) -> String {
+    let not_asked = match source {
+        Source::Keys { .. } => "",
+        Source::InstanceRole { .. } => {
+            " (not asked in a dry run; a runner without an instance role would exit 2: no credentials)"
+        }
+        Source::WebIdentity { .. } | Source::AssumeRole { .. } => {
+            " (STS is not called in a dry run)"
+        }
+    };
+    format!("{}{not_asked}", source.describe())
 }
 
 fn dry_run_setting(surface: Surface) -> String {

@@ -3,10 +3,12 @@
 //! create, wait and start is tested without a network, a clock or a thread. A new action is
 //! one more method here, on the client, and on the fakes.
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::api::{ApiError, ApiVersion, CheckAnswer, Client};
 use crate::cancel::Cancellation;
+use crate::credentials::{FetchError, Keyring, MAX_FETCH_TIME};
 
 /// The DTS actions a run takes on one job. `budget` caps one request's time.
 pub trait Dts {
@@ -21,57 +23,114 @@ pub trait Dts {
     fn clock_offset(&self) -> i64 {
         0
     }
+    /// Secrets obtained since the last call (temporary keys and tokens, identity tokens), for
+    /// the reporter to mask before anything could print them.
+    fn new_secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The real service: signed requests through [`Client`], each one abandoned at once when the
-/// run is cancelled.
+/// run is cancelled. Each request is signed with the keyring's current credentials, refreshed
+/// there before they expire (on the request thread, so a refresh is cancellable too).
 pub struct LiveDts {
     client: Client,
     api: ApiVersion,
     cancellation: Cancellation,
+    keyring: Arc<Mutex<Keyring>>,
 }
 
 impl LiveDts {
-    pub fn new(client: Client, api: ApiVersion, cancellation: Cancellation) -> LiveDts {
+    pub fn new(
+        client: Client,
+        api: ApiVersion,
+        cancellation: Cancellation,
+        keyring: Keyring,
+    ) -> LiveDts {
         LiveDts {
             client,
             api,
             cancellation,
+            keyring: Arc::new(Mutex::new(keyring)),
         }
     }
 
     fn send<T: Send + 'static>(
         &self,
         job: &str,
+        budget: Duration,
         request: impl FnOnce(&Client, ApiVersion, &str, i64) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let (client, api, job) = (self.client.clone(), self.api, job.to_string());
-        self.cancellation
-            .interruptible(move || request(&client, api, &job, unix_now()))
+        let keyring = self.keyring.clone();
+        self.cancellation.interruptible(move || {
+            let now = unix_now();
+            let client = {
+                let mut keyring = lock(&keyring);
+                let credentials = keyring
+                    .current(now + client.clock_offset(), budget)
+                    .map_err(|e| e.into_api_error())?;
+                client.with_credentials(credentials, keyring.secrets())
+            };
+            request(&client, api, &job, now)
+        })
     }
+}
+
+impl LiveDts {
+    /// Fetches the first credentials now (cancellably), so a source that cannot give any is
+    /// known before the first request; a cancelled fetch is left to the wait.
+    pub fn resolve(&self) -> Result<(), FetchError> {
+        let keyring = self.keyring.clone();
+        let offset = self.client.clock_offset();
+        let fetched = self.cancellation.interruptible(move || {
+            Ok(lock(&keyring)
+                .current(unix_now() + offset, MAX_FETCH_TIME)
+                .map(|_| ()))
+        });
+        fetched.unwrap_or(Ok(()))
+    }
+}
+
+fn lock(keyring: &Mutex<Keyring>) -> MutexGuard<'_, Keyring> {
+    keyring
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Dts for LiveDts {
     fn describe_check(&self, job: &str, budget: Duration) -> Result<CheckAnswer, ApiError> {
-        self.send(job, move |client, api, job, now| {
+        self.send(job, budget, move |client, api, job, now| {
             client.describe_check(api, job, now, budget)
         })
     }
 
     fn create_check(&self, job: &str, budget: Duration) -> Result<String, ApiError> {
-        self.send(job, move |client, api, job, now| {
+        self.send(job, budget, move |client, api, job, now| {
             client.create_check(api, job, now, budget)
         })
     }
 
     fn start_migration(&self, job: &str, budget: Duration) -> Result<String, ApiError> {
-        self.send(job, move |client, api, job, now| {
+        self.send(job, budget, move |client, api, job, now| {
             client.start_migration(api, job, now, budget)
         })
     }
 
     fn clock_offset(&self) -> i64 {
         self.client.clock_offset()
+    }
+
+    fn new_secrets(&self) -> Vec<String> {
+        // A fetch still running on the request thread (after a cancellation) holds the keyring:
+        // its secrets are taken next time rather than waited for.
+        match self.keyring.try_lock() {
+            Ok(mut keyring) => keyring.take_unmasked(),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                poisoned.into_inner().take_unmasked()
+            }
+            Err(std::sync::TryLockError::WouldBlock) => Vec::new(),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::api::{ApiError, ApiVersion, skew};
 use crate::cancel::CancellableSleeper;
 pub use crate::cancel::Cancellation;
 use crate::config::{Config, ConfigError};
+use crate::credentials::FetchError;
 use crate::dts::{Dts, LiveDts};
 use crate::duration;
 use crate::fresh::{Freshness, Prior};
@@ -81,8 +82,34 @@ pub fn run<W: Write, E: Write>(
     for warning in &config.warnings {
         reporter.warning("Check the configuration", warning);
     }
-    let dts = LiveDts::new(config.client(), config.api_version, cancellation.clone());
+    if let Some(account) = config.credentials.account_id() {
+        reporter.mask(&account);
+    }
+    reporter.info(&format!("credentials: {}", config.credentials.describe()));
     let clock = SystemClock::start();
+    let dts = LiveDts::new(
+        config.client(),
+        config.api_version,
+        cancellation.clone(),
+        config.keyring(),
+    );
+    // Fetched before the first request: a source that cannot give any ends the run here. A
+    // transient failure is left to the wait, which retries every request until the deadline.
+    let resolved = dts.resolve();
+    for secret in dts.new_secrets() {
+        reporter.mask(&secret);
+    }
+    match resolved {
+        Ok(()) => {}
+        Err(FetchError::NothingFound(errors)) => return reject(errors, config.surface, reporter),
+        Err(FetchError::Failed(error)) if !error.is_transient() => {
+            return no_credentials(config, error, clock.elapsed(), reporter);
+        }
+        Err(FetchError::Failed(error)) => reporter.warning(
+            "Credentials not fetched yet",
+            &format!("{error}; the gate tries again with every request until the timeout"),
+        ),
+    }
     let mut sleeper = CancellableSleeper::new(cancellation);
     let cancelled = || cancellation.signal();
     let mut seams = Seams {
@@ -100,6 +127,46 @@ pub fn run<W: Write, E: Write>(
         requests,
         clock.elapsed(),
     ));
+    outcome
+}
+
+/// Ends a run whose credential source refused to give credentials: every job failed with that
+/// error (exit 3), nothing was sent to DTS.
+fn no_credentials<W: Write, E: Write>(
+    config: &Config,
+    error: ApiError,
+    elapsed: Duration,
+    reporter: &mut Reporter<W, E>,
+) -> Outcome {
+    let start = if config.start_migration {
+        Start::Withheld
+    } else {
+        Start::NotRequested
+    };
+    let outcome = Outcome::Jobs(
+        config
+            .job_ids
+            .iter()
+            .map(|id| JobReport {
+                job_id: id.clone(),
+                outcome: JobOutcome::Failed {
+                    error: error.clone(),
+                    last: None,
+                },
+                polls: 0,
+                start: start.clone(),
+            })
+            .collect(),
+    );
+    reporter.finish(&RunSummary {
+        surface: config.surface,
+        region: &config.region,
+        api: config.api_version,
+        timeout: config.timeout,
+        outcome: &outcome,
+        polls: 0,
+        elapsed,
+    });
     outcome
 }
 
@@ -258,6 +325,10 @@ impl<'a> SkewWatch<'a> {
     }
 
     fn check<W: Write, E: Write>(&mut self, reporter: &mut Reporter<W, E>) {
+        // Credentials refreshed during the request are masked before anything else is printed.
+        for secret in self.dts.new_secrets() {
+            reporter.mask(&secret);
+        }
         let offset = self.dts.clock_offset();
         if offset == self.known_offset {
             return;
@@ -404,6 +475,9 @@ mod tests {
         offset: Cell<i64>,
         /// The offset the first request reveals, as a refused timestamp would.
         revealed_offset: Cell<Option<i64>>,
+        /// Secrets each call "obtains", as a credential refresh would: one list per call.
+        obtained: RefCell<VecDeque<Vec<String>>>,
+        pending: RefCell<Vec<String>>,
         /// Moves the clock on each call, as a request takes time.
         time: FakeTime,
     }
@@ -420,6 +494,9 @@ mod tests {
             self.calls.borrow_mut().push(format!("{action} {job}"));
             if let Some(offset) = self.revealed_offset.take() {
                 self.offset.set(offset);
+            }
+            if let Some(secrets) = self.obtained.borrow_mut().pop_front() {
+                self.pending.borrow_mut().extend(secrets);
             }
             self.time.advance(Duration::from_millis(50));
         }
@@ -457,6 +534,10 @@ mod tests {
 
         fn clock_offset(&self) -> i64 {
             self.offset.get()
+        }
+
+        fn new_secrets(&self) -> Vec<String> {
+            std::mem::take(&mut *self.pending.borrow_mut())
         }
     }
 
@@ -511,6 +592,15 @@ mod tests {
     }
 
     fn gate_with(config: &Config, dts: &ScriptedDts, cancelled: Cancelled) -> Ran {
+        gate_on(None, config, dts, cancelled)
+    }
+
+    fn gate_on(
+        github: Option<crate::config::GithubRunner>,
+        config: &Config,
+        dts: &ScriptedDts,
+        cancelled: Cancelled,
+    ) -> Ran {
         let mut sleeper = dts.time.clone();
         let mut seams = Seams {
             dts,
@@ -521,7 +611,7 @@ mod tests {
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut reporter = Reporter::new(
-            None,
+            github,
             &mut out,
             &mut err,
             crate::report::fixtures::fixed_surroundings(),
@@ -710,6 +800,43 @@ mod tests {
         assert!(ran.log.contains("10m behind"), "{}", ran.log);
         let quiet = ScriptedDts::default().answers("dts-aaa1", vec![passed()]);
         assert!(!gate(&config, &quiet).log.contains("clock"));
+    }
+
+    #[test]
+    fn secrets_obtained_during_the_wait_are_masked_before_the_next_line() {
+        let config = config(&[("DTS_JOB_ID", "dts-aaa1")]);
+        let dts = ScriptedDts::default().answers("dts-aaa1", vec![running(), passed()]);
+        dts.obtained.borrow_mut().extend([
+            vec!["refreshed-key-0001".to_string()],
+            vec![
+                "refreshed-key-0002".to_string(),
+                "refreshed-token-02".to_string(),
+            ],
+        ]);
+        let ran = gate_on(Some(Default::default()), &config, &dts, &|| None);
+        let lines: Vec<&str> = ran.log.lines().collect();
+        let at = |text: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(text))
+                .unwrap_or_else(|| panic!("{text:?} missing from:\n{}", ran.log))
+        };
+        assert!(
+            at("::add-mask::refreshed-key-0001") < at("running"),
+            "{}",
+            ran.log
+        );
+        assert!(
+            at("::add-mask::refreshed-token-02") < at("finished"),
+            "{}",
+            ran.log
+        );
+        // Outside GitHub nothing is printed for them.
+        let dts = ScriptedDts::default().answers("dts-aaa1", vec![passed()]);
+        dts.obtained
+            .borrow_mut()
+            .push_back(vec!["refreshed-key-0003".into()]);
+        assert!(!gate(&config, &dts).log.contains("refreshed-key"));
     }
 
     #[test]

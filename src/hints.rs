@@ -38,6 +38,12 @@ pub enum Setting {
     FailFast,
     DryRun,
     MaxRequestRate,
+    RoleArn,
+    OidcProviderId,
+    Audience,
+    RoleSessionName,
+    RoleDuration,
+    StsEndpoint,
 }
 
 impl Setting {
@@ -60,6 +66,12 @@ impl Setting {
             Setting::FailFast => "DTS_FAIL_FAST",
             Setting::DryRun => "DTS_DRY_RUN",
             Setting::MaxRequestRate => "DTS_MAX_REQUEST_RATE",
+            Setting::RoleArn => "TENCENTCLOUD_ROLE_ARN",
+            Setting::OidcProviderId => "TENCENTCLOUD_OIDC_PROVIDER_ID",
+            Setting::Audience => "TENCENTCLOUD_OIDC_AUDIENCE",
+            Setting::RoleSessionName => "TENCENTCLOUD_ROLE_SESSION_NAME",
+            Setting::RoleDuration => "TENCENTCLOUD_ROLE_DURATION",
+            Setting::StsEndpoint => "TENCENTCLOUD_STS_ENDPOINT",
         }
     }
 
@@ -82,6 +94,12 @@ impl Setting {
             Setting::FailFast => "fail-fast",
             Setting::DryRun => "dry-run",
             Setting::MaxRequestRate => "max-request-rate",
+            Setting::RoleArn => "role-arn",
+            Setting::OidcProviderId => "oidc-provider-id",
+            Setting::Audience => "audience",
+            Setting::RoleSessionName => "role-session-name",
+            Setting::RoleDuration => "role-duration",
+            Setting::StsEndpoint => return None,
         })
     }
 }
@@ -110,6 +128,9 @@ pub fn api_error(error: &ApiError, api: ApiVersion, surface: Surface) -> Option<
     let name = |setting| surface.name(setting);
     match error {
         ApiError::Service { code, message, .. } => service_code(code, message, api, surface),
+        ApiError::Credentials {
+            source, code, ..
+        } => credential_source(source, code, surface),
         // rustls's wording for a chain no trusted root signs: typically an inspecting proxy.
         ApiError::Transport { detail } if detail.contains("invalid peer certificate") => Some(
             "the endpoint's TLS certificate is not trusted; behind a TLS-inspecting proxy, set SSL_CERT_FILE to a PEM file with the proxy's CA certificate".into(),
@@ -131,6 +152,57 @@ pub fn api_error(error: &ApiError, api: ApiVersion, surface: Surface) -> Option<
             name(Setting::Endpoint)
         )),
     }
+}
+
+/// What to fix when a credential source failed: STS refused the exchange, the runner gave no
+/// identity token, the metadata service had no credentials.
+fn credential_source(source: &str, code: &str, surface: Surface) -> Option<String> {
+    let name = |setting| surface.name(setting);
+    let web_identity = source.ends_with("AssumeRoleWithWebIdentity");
+    Some(match code {
+        "InvalidParameter.WebIdentityTokenError" => format!(
+            "STS refused the identity token: {} must equal the client id of the CAM identity provider {} names, and the token must not have expired",
+            name(Setting::Audience),
+            name(Setting::OidcProviderId)
+        ),
+        "InvalidParameter.ParamError" if web_identity => format!(
+            "check {}: it must be the name of a CAM OIDC identity provider (CAM console → Identity providers → Role SSO)",
+            name(Setting::OidcProviderId)
+        ),
+        "InternalError.GetRoleError" | "InternalError.IllegalRole" | "ResourceNotFound.RoleNotFound" => format!(
+            "check {}: no such role (CAM console → Roles → the role → RoleArn)",
+            name(Setting::RoleArn)
+        ),
+        "InvalidParameter.OverTimeError" => format!(
+            "lower {}: it is longer than the role's maximum session duration",
+            name(Setting::RoleDuration)
+        ),
+        "InvalidParameter.RoleSessionNameError" => format!("check {}", name(Setting::RoleSessionName)),
+        _ if (code.starts_with("UnauthorizedOperation") || code.starts_with("AuthFailure"))
+            && web_identity =>
+        {
+            format!(
+            "the trust policy of the role in {} rejects this token: it must allow sts:AssumeRoleWithWebIdentity for the provider in {}, with oidc:iss, and its oidc:sub condition must match this repository and branch",
+            name(Setting::RoleArn),
+            name(Setting::OidcProviderId)
+        )
+        }
+        _ if code.starts_with("UnauthorizedOperation") || code.starts_with("AuthFailure") => format!(
+            "the base keys may not assume the role in {}: check {} and {}, and that the role's trust policy allows their account sts:AssumeRole",
+            name(Setting::RoleArn),
+            name(Setting::SecretId),
+            name(Setting::SecretKey)
+        ),
+        _ if source.starts_with("GitHub") => "the runner gave no identity token: add `permissions: id-token: write` to the job (or the workflow)".into(),
+        "IdentityTokenUnavailable" => "the identity token file must hold the raw JWT (GitLab id_tokens: write the variable to a file; TKE: the projected service-account token)".into(),
+        "NoCredentials" => format!("set {} and {}, or a keyless source (README, \"Keyless with GitHub OIDC\")", name(Setting::SecretId), name(Setting::SecretKey)),
+        _ if source.starts_with("CVM") => "check the CAM role bound to this CVM instance (CVM console → the instance → Bind role)".into(),
+        "NetworkError" => format!(
+            "check the runner's network, {} and HTTPS_PROXY/NO_PROXY",
+            name(Setting::StsEndpoint)
+        ),
+        _ => return None,
+    })
 }
 
 /// Which setting a parameter error is about, from the parameter its message names.
@@ -292,6 +364,49 @@ mod tests {
     }
 
     #[test]
+    fn credential_sources_get_hints_about_their_own_settings() {
+        let hint = |source: &str, code: &str, surface| {
+            let error = ApiError::Credentials {
+                source: source.into(),
+                code: code.into(),
+                message: String::new(),
+                request_id: None,
+                transient: false,
+            };
+            api_error(&error, ApiVersion::V2018, surface).unwrap_or_default()
+        };
+        let web = "STS AssumeRoleWithWebIdentity";
+        let cli = Surface::CommandLine;
+        assert!(
+            hint(web, "InvalidParameter.WebIdentityTokenError", cli)
+                .contains("TENCENTCLOUD_OIDC_AUDIENCE")
+        );
+        assert!(
+            hint(web, "InvalidParameter.ParamError", cli).contains("TENCENTCLOUD_OIDC_PROVIDER_ID")
+        );
+        assert!(
+            hint(web, "ResourceNotFound.RoleNotFound", Surface::Action)
+                .contains("the `role-arn` input")
+        );
+        assert!(hint(web, "UnauthorizedOperation", cli).contains("oidc:sub"));
+        // AssumeRole is refused for the base keys, not a token.
+        let refused = hint("STS AssumeRole", "UnauthorizedOperation", cli);
+        assert!(
+            refused.contains("TENCENTCLOUD_SECRET_ID") && !refused.contains("oidc"),
+            "{refused}"
+        );
+        assert!(
+            hint("GitHub OIDC token endpoint", "HttpStatus403", cli).contains("id-token: write")
+        );
+        // Never the DTS advice (a job id, dts: permissions) for a credential failure.
+        let unknown = hint(web, "FailedOperation.Other", cli);
+        assert!(
+            !unknown.contains("DTS_JOB_ID") && !unknown.contains("dts:"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
     fn inside_the_action_hints_name_its_inputs() {
         let hint = service(
             "ResourceNotFound.JobNotExist",
@@ -342,6 +457,11 @@ mod tests {
             Setting::FailFast,
             Setting::DryRun,
             Setting::MaxRequestRate,
+            Setting::RoleArn,
+            Setting::OidcProviderId,
+            Setting::Audience,
+            Setting::RoleSessionName,
+            Setting::RoleDuration,
         ] {
             let Some(input) = setting.input() else {
                 assert!(!action.contains(&format!("{}:", setting.variable())));

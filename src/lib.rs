@@ -7,6 +7,7 @@ pub mod app;
 pub mod cancel;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod dry_run;
 pub mod dts;

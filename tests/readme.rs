@@ -47,8 +47,14 @@ fn variables_read() -> Vec<String> {
         .map(str::trim)
         .filter(|l| l.ends_with(": Option<String>,"))
         .map(|l| l.split(':').next().unwrap().to_ascii_uppercase())
-        // The runner's own variables, and the action's note to the binary.
-        .filter(|v| !v.starts_with("GITHUB_") && v != "HOSTNAME" && v != "DTS_GATE_SURFACE")
+        // The runners' own variables (GitHub's, GitLab's, the shell's), and the action's note
+        // to the binary.
+        .filter(|v| {
+            !["GITHUB_", "ACTIONS_", "CI_"]
+                .iter()
+                .any(|p| v.starts_with(p))
+                && !["HOSTNAME", "HOME", "DTS_GATE_SURFACE"].contains(&v.as_str())
+        })
         .collect()
 }
 

@@ -23,7 +23,7 @@ mod target;
 pub use answer::*;
 pub use migration::step_progress;
 pub use scrub::Secrets;
-pub use target::{Credentials, Endpoint, Language, Target};
+pub use target::{Credentials, DOMAIN, Endpoint, INTL_DOMAIN, Language, Target};
 
 /// The product name that signs and routes every DTS action.
 pub const SERVICE: &str = "dts";
@@ -132,6 +132,15 @@ pub enum ApiError {
         message: String,
         request_id: String,
     },
+    /// No credentials to sign with: a credential source (STS, an identity token, the metadata
+    /// service) failed. `source` names it; `code` is the service's code or one of ours.
+    Credentials {
+        source: String,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+        transient: bool,
+    },
 }
 
 impl ApiError {
@@ -143,6 +152,7 @@ impl ApiError {
             ApiError::CheckNeverAppeared { .. } => false,
             ApiError::Malformed { .. } => true,
             ApiError::Service { code, .. } => is_transient_code(code),
+            ApiError::Credentials { transient, .. } => *transient,
         }
     }
 
@@ -158,7 +168,7 @@ impl ApiError {
             ApiError::HttpStatus { status, .. } => format!("HttpStatus{status}"),
             ApiError::Malformed { .. } => "MalformedResponse".to_string(),
             ApiError::CheckNeverAppeared { .. } => "CreatedCheckNotSeen".to_string(),
-            ApiError::Service { code, .. } => code.clone(),
+            ApiError::Service { code, .. } | ApiError::Credentials { code, .. } => code.clone(),
         }
     }
 
@@ -172,7 +182,9 @@ impl ApiError {
                 format!("HTTP status {status} instead of 200")
             }
             ApiError::Malformed { detail, .. } => detail.clone(),
-            ApiError::Service { message, .. } => message.clone(),
+            ApiError::Service { message, .. } | ApiError::Credentials { message, .. } => {
+                message.clone()
+            }
         }
     }
 
@@ -181,9 +193,9 @@ impl ApiError {
             ApiError::Transport { .. }
             | ApiError::Unreachable { .. }
             | ApiError::CheckNeverAppeared { .. } => None,
-            ApiError::HttpStatus { request_id, .. } | ApiError::Malformed { request_id, .. } => {
-                request_id.as_deref()
-            }
+            ApiError::HttpStatus { request_id, .. }
+            | ApiError::Malformed { request_id, .. }
+            | ApiError::Credentials { request_id, .. } => request_id.as_deref(),
             ApiError::Service { request_id, .. } => Some(request_id),
         }
     }
@@ -201,6 +213,12 @@ impl fmt::Display for ApiError {
                 write!(f, "the created check never appeared: {detail}")
             }
             ApiError::Service { code, message, .. } => write!(f, "{code}: {message}"),
+            ApiError::Credentials {
+                source,
+                code,
+                message,
+                ..
+            } => write!(f, "{source}: {code}: {message}"),
         }
     }
 }
@@ -440,6 +458,15 @@ impl Client {
             target,
             clock_offset: Arc::new(AtomicI64::new(0)),
         }
+    }
+
+    /// This client signing with `credentials` instead, scrubbing `secrets` (every secret the
+    /// credential source has seen) from its answers. Shares the agent and the clock offset.
+    pub fn with_credentials(&self, credentials: Credentials, secrets: &Secrets) -> Client {
+        let mut client = self.clone();
+        client.target.credentials = credentials;
+        client.secrets = secrets.clone();
+        client
     }
 
     /// How many seconds the runner's clock is behind the service's (negative: ahead), as

@@ -9,6 +9,9 @@ use crate::sign;
 
 /// The public host; a Finance region must use its own regional host (the zones are isolated).
 const PUBLIC_HOST: &str = "dts.tencentcloudapi.com";
+/// The root domain of the China site; international-site accounts use [`INTL_DOMAIN`].
+pub const DOMAIN: &str = "tencentcloudapi.com";
+pub const INTL_DOMAIN: &str = "intl.tencentcloudapi.com";
 
 /// The API key pair and optional session token. `Debug` never shows the secret parts.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,11 +61,28 @@ impl Language {
 impl Endpoint {
     /// `dts.tencentcloudapi.com`, or `dts.<region>.tencentcloudapi.com` for Finance regions.
     pub fn for_region(region: &str) -> Endpoint {
+        Endpoint::for_region_on(region, DOMAIN)
+    }
+
+    /// DTS on the site of `domain` ([`DOMAIN`] or [`INTL_DOMAIN`]): `dts.<domain>`; Finance
+    /// regions keep their own regional host.
+    pub fn for_region_on(region: &str, domain: &str) -> Endpoint {
         let host = if region.ends_with("-fsi") {
             format!("dts.{region}.tencentcloudapi.com")
-        } else {
+        } else if domain == DOMAIN {
             PUBLIC_HOST.to_string()
+        } else {
+            format!("dts.{domain}")
         };
+        Endpoint::https(host)
+    }
+
+    /// STS on the site of `domain`: `sts.tencentcloudapi.com` or `sts.intl.tencentcloudapi.com`.
+    pub fn sts_on(domain: &str) -> Endpoint {
+        Endpoint::https(format!("sts.{domain}"))
+    }
+
+    fn https(host: String) -> Endpoint {
         Endpoint {
             url: format!("https://{host}/"),
             host,

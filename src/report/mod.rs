@@ -206,6 +206,18 @@ impl<W: Write, E: Write> Reporter<W, E> {
             );
         }
     }
+
+    /// On GitHub, `::add-mask::<value>` (escaped like annotation data), so the runner hides
+    /// `value` in every later log line; nothing elsewhere.
+    pub fn mask(&mut self, value: &str) {
+        if self.on_github() && !value.is_empty() {
+            // The gate's own command: written as it is, not made inert like other lines.
+            self.write(Line::command(format!(
+                "::add-mask::{}",
+                text::escape_data(value)
+            )));
+        }
+    }
 }
 
 /// What a report is called, its variable, its path if asked for, and how to render it.
