@@ -233,11 +233,11 @@ impl std::fmt::Debug for IdentityToken {
 }
 
 impl Source {
-    /// Keys given directly (the demo, tests).
+    /// Keys given directly: the demo's own.
     pub fn keys(credentials: Credentials) -> Source {
         Source::Keys {
             credentials,
-            origin: "the given keys".into(),
+            origin: "the demo's own settings".into(),
         }
     }
 
