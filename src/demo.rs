@@ -275,6 +275,9 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         surface: Surface::default(),
         proxy: None,
         credential_proxy: None,
+        stage: crate::stage::Stage::Check,
+        lag: crate::stage::LagLimit::default(),
+        complete_mode: crate::stage::CompleteMode::WaitForSync,
     }
 }
 
