@@ -75,6 +75,7 @@ USAGE:
                              for Status success); API 2021-12-06 for ready and complete
     dts-gate --demo          run against a built-in simulated DTS endpoint; no credentials needed
     dts-gate --demo=fail     the same, with a check that does not pass
+    dts-gate ready --demo    the same for a later stage (ready or complete; --demo=fail too)
     dts-gate --dry-run       validate the configuration and print the calls it would make; send nothing
     dts-gate --help | --version
 

@@ -250,6 +250,8 @@ pub struct DemoSettings {
     pub timeout: Duration,
     pub poll_interval: Duration,
     pub api_version: ApiVersion,
+    /// The stage the demo plays (the invocation decides it, as for a real run).
+    pub stage: Stage,
 }
 
 impl Vars {
@@ -412,6 +414,7 @@ impl Vars {
                 timeout: timeout?,
                 poll_interval: poll_interval?,
                 api_version: api_version?,
+                stage: Stage::Check,
             })
         })();
         check.finish(settings)

@@ -129,21 +129,17 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
                 ),
             }]);
         }
-        if stage != Stage::Check {
-            return Mode::Invalid(vec![ConfigError {
-                variable: if stage_arg.is_some() {
-                    "command line"
-                } else {
-                    "DTS_STAGE"
-                },
-                problem: format!(
-                    "the demo plays the check stage only; drop the {} stage to run it",
-                    stage.as_str()
-                ),
-            }]);
-        }
         return match vars.demo_settings(DEMO_TIMEOUT, DEMO_POLL_INTERVAL) {
-            Ok(settings) => Mode::Demo(demo, settings),
+            Ok(mut settings) => {
+                settings.stage = stage;
+                if stage != Stage::Check {
+                    if let Err(errors) = later_stage_api(stage, vars) {
+                        return Mode::Invalid(errors);
+                    }
+                    settings.api_version = ApiVersion::V2021;
+                }
+                Mode::Demo(demo, settings)
+            }
             Err(errors) => Mode::Invalid(errors),
         };
     }
@@ -164,6 +160,12 @@ fn staged(mut config: Config, stage: Stage, vars: &Vars) -> Result<Config, Vec<C
     if stage == Stage::Check {
         return Ok(config);
     }
+    later_stage_api(stage, vars)?;
+    config.api_version = ApiVersion::V2021;
+    Ok(config)
+}
+
+fn later_stage_api(stage: Stage, vars: &Vars) -> Result<(), Vec<ConfigError>> {
     if vars.api_version_set() == Some(ApiVersion::V2018) {
         return Err(vec![ConfigError {
             variable: "DTS_API_VERSION",
@@ -173,8 +175,7 @@ fn staged(mut config: Config, stage: Stage, vars: &Vars) -> Result<Config, Vec<C
             ),
         }]);
     }
-    config.api_version = ApiVersion::V2021;
-    Ok(config)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -329,6 +330,7 @@ mod tests {
                 timeout: DEMO_TIMEOUT,
                 poll_interval: DEMO_POLL_INTERVAL,
                 api_version: ApiVersion::V2018,
+                stage: Stage::Check,
             }
         );
         let tuned = vars(&[
@@ -432,10 +434,18 @@ mod tests {
         assert_eq!(stage_of(&["check"], old), (Stage::Check, ApiVersion::V2018));
         let new = with(&[("DTS_API_VERSION", "2021-12-06")]);
         assert_eq!(stage_of(&["ready"], new).1, ApiVersion::V2021);
-        // The demo plays the check only.
+        // The demo plays the later stages too, in 2021-12-06.
+        let Mode::Demo(_, settings) = mode_of(&["ready", "--demo"], vars(&[])) else {
+            panic!("expected a demo");
+        };
         assert_eq!(
-            invalid_variables(mode_of(&["ready", "--demo"], vars(&[]))),
-            ["command line"]
+            (settings.stage, settings.api_version),
+            (Stage::Ready, ApiVersion::V2021)
+        );
+        let old_demo = vars(&[("DTS_API_VERSION", "2018-03-30")]);
+        assert_eq!(
+            invalid_variables(mode_of(&["complete", "--demo"], old_demo)),
+            ["DTS_API_VERSION"]
         );
     }
 

@@ -425,3 +425,29 @@ fn a_dry_run_prints_the_stages_calls() {
         "\"CompleteMode\":\"waitForSync\"",
     ]);
 }
+
+#[test]
+fn the_demo_plays_the_later_stages_passing_and_failing() {
+    let cases = [
+        ("ready", "--demo", 0, "passed"),
+        ("ready", "--demo=fail", 1, "not-passed"),
+        ("complete", "--demo", 0, "passed"),
+        ("complete", "--demo=fail", 1, "refused"),
+    ];
+    let runs = run_together(cases.iter().map(|(stage, demo, _, _)| {
+        Gate::bare()
+            .arg(stage)
+            .arg(demo)
+            .env("DTS_POLL_INTERVAL", "100ms")
+    }));
+    for ((stage, demo, code, result), run) in cases.iter().zip(&runs) {
+        assert_eq!(run.code, *code, "{stage} {demo}: {run:?}");
+        assert_eq!(run.output("result"), *result, "{stage} {demo}");
+        assert_eq!(run.output("stage"), *stage, "{stage} {demo}");
+    }
+    assert!(
+        runs[1].first_error().contains("binlog"),
+        "{}",
+        runs[1].first_error()
+    );
+}
