@@ -11,7 +11,7 @@ use crate::api::ApiVersion;
 use crate::cli::{self, Command};
 use crate::config::{Config, ConfigError, DemoMode, DemoSettings, GithubRunner, ReportFiles, Vars};
 use crate::demo::{DEMO_POLL_INTERVAL, DEMO_TIMEOUT};
-use crate::hints::Surface;
+use crate::hints::{Setting, Surface};
 use crate::stage::Stage;
 
 /// What this run of the binary is asked to do.
@@ -170,8 +170,9 @@ fn later_stage_api(stage: Stage, vars: &Vars) -> Result<(), Vec<ConfigError>> {
         return Err(vec![ConfigError {
             variable: "DTS_API_VERSION",
             problem: format!(
-                "the {} stage exists only in API 2021-12-06 (DescribeMigrationDetail), but 2018-03-30 is set; unset it or set 2021-12-06",
-                stage.as_str()
+                "the {} stage exists only in API 2021-12-06 (DescribeMigrationDetail), but 2018-03-30 is set; unset {} or set it to 2021-12-06",
+                stage.as_str(),
+                vars.surface().name(Setting::ApiVersion)
             ),
         }]);
     }

@@ -11,6 +11,7 @@ use crate::api::MigrationDetail;
 use crate::config::Config;
 use crate::dts::Dts;
 use crate::duration;
+use crate::hints::{Setting, Surface};
 use crate::outcome::Decision;
 use crate::poll::{Event, Polled, Poller, Schedule, Watch};
 use crate::report::Reporter;
@@ -36,17 +37,19 @@ struct StageWatch<'r, W: Write, E: Write> {
     reporter: &'r mut Reporter<W, E>,
     purpose: Purpose,
     lag: LagLimit,
+    surface: Surface,
     since: Option<Duration>,
     warned: HashSet<String>,
     why: String,
 }
 
 impl<'r, W: Write, E: Write> StageWatch<'r, W, E> {
-    fn new(reporter: &'r mut Reporter<W, E>, purpose: Purpose, lag: LagLimit) -> Self {
+    fn new(reporter: &'r mut Reporter<W, E>, purpose: Purpose, config: &Config) -> Self {
         StageWatch {
             reporter,
             purpose,
-            lag,
+            lag: config.lag,
+            surface: config.surface,
             since: None,
             warned: HashSet::new(),
             why: String::new(),
@@ -115,7 +118,7 @@ impl<W: Write, E: Write> Watch<MigrationDetail> for StageWatch<'_, W, E> {
                         self.why = format!(
                             "refusing to complete: the job is readyComplete but its lag ({}) is not within {}",
                             lag_text(detail),
-                            limit_text(&self.lag)
+                            limit_text(&self.lag, self.surface)
                         );
                         Decision::NotPassed
                     }
@@ -165,16 +168,14 @@ fn lag_text(detail: &MigrationDetail) -> String {
     )
 }
 
-fn limit_text(lag: &LagLimit) -> String {
+fn limit_text(lag: &LagLimit, surface: Surface) -> String {
     let mut parts = Vec::new();
     if let Some(s) = lag.max_seconds {
-        parts.push(format!(
-            "DTS_MAX_LAG={}",
-            duration::format(Duration::from_secs(s))
-        ));
+        let limit = duration::format(Duration::from_secs(s));
+        parts.push(surface.assignment(Setting::MaxLag, &limit));
     }
     if let Some(mb) = lag.max_mb {
-        parts.push(format!("DTS_MAX_LAG_MB={mb}"));
+        parts.push(surface.assignment(Setting::MaxLagMb, &mb.to_string()));
     }
     parts.join(" and ")
 }
@@ -227,7 +228,10 @@ pub fn gate_stage<W: Write, E: Write>(
     let not_waited = |id: &str| StageJob {
         job_id: id.to_string(),
         result: StageResult::NotPassed {
-            why: "not waited for: another job cannot pass (DTS_FAIL_FAST)".into(),
+            why: format!(
+                "not waited for: another job cannot pass ({})",
+                config.surface.name(Setting::FailFast)
+            ),
         },
         last: None,
         polls: 0,
@@ -240,7 +244,7 @@ pub fn gate_stage<W: Write, E: Write>(
                     jobs.push(not_waited(id));
                     continue;
                 }
-                let mut watch = StageWatch::new(reporter, Purpose::Ready, config.lag);
+                let mut watch = StageWatch::new(reporter, Purpose::Ready, config);
                 let polled =
                     poller.poll_until(id, |budget| dts.describe_migration(id, budget), &mut watch);
                 let why = std::mem::take(&mut watch.why);
@@ -250,7 +254,7 @@ pub fn gate_stage<W: Write, E: Write>(
         Stage::Complete => {
             // Every job must be ready before any is completed.
             for id in &config.job_ids {
-                let mut watch = StageWatch::new(reporter, Purpose::BeforeComplete, config.lag);
+                let mut watch = StageWatch::new(reporter, Purpose::BeforeComplete, config);
                 let polled =
                     poller.poll_until(id, |budget| dts.describe_migration(id, budget), &mut watch);
                 let why = std::mem::take(&mut watch.why);
@@ -316,7 +320,7 @@ fn complete_one<
             return;
         }
     }
-    let mut watch = StageWatch::new(reporter, Purpose::Completion, config.lag);
+    let mut watch = StageWatch::new(reporter, Purpose::Completion, config);
     let polled = poller.poll_until(
         &id,
         |budget| dts.describe_migration(&id, budget),

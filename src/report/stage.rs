@@ -133,12 +133,39 @@ pub fn outputs(facts: &StageFacts) -> Vec<(&'static str, String)> {
             run.jobs.iter().map(|j| j.polls).sum::<u32>().to_string(),
         ),
         ("elapsed-seconds", facts.elapsed.as_secs().to_string()),
-        (
-            "jobs",
-            serde_json::Value::Array(run.jobs.iter().map(job_json).collect()).to_string(),
-        ),
+        ("jobs", jobs_output(run)),
     ]
 }
+
+/// The `jobs` output, whole JSON of at most [`MAX_JOBS_OUTPUT_CHARS`]: the service's errors
+/// are dropped first, then everything but each job's id and result.
+pub fn jobs_output(run: &StageRun) -> String {
+    let mut jobs: Vec<serde_json::Value> = run.jobs.iter().map(job_json).collect();
+    let text = serde_json::Value::Array(jobs.clone()).to_string();
+    if text.chars().count() <= MAX_JOBS_OUTPUT_CHARS {
+        return text;
+    }
+    for job in &mut jobs {
+        if let Some(job) = job.as_object_mut() {
+            job.remove("errors");
+            job.remove("error_message");
+        }
+    }
+    let text = serde_json::Value::Array(jobs.clone()).to_string();
+    if text.chars().count() <= MAX_JOBS_OUTPUT_CHARS {
+        return text;
+    }
+    let bare: Vec<serde_json::Value> = run
+        .jobs
+        .iter()
+        .map(|j| json!({"job_id": j.job_id, "result": j.result()}))
+        .collect();
+    serde_json::Value::Array(bare).to_string()
+}
+
+/// As the check's `jobs` output: GitHub keeps outputs far larger, but a step's whole output
+/// stays readable.
+pub const MAX_JOBS_OUTPUT_CHARS: usize = 64 * 1024;
 
 /// The JSON report.
 pub fn json(facts: &StageFacts) -> String {
@@ -400,5 +427,25 @@ mod tests {
         };
         assert!(dotenv(&facts(&passed)).contains("DTS_GATE_PASSED=true\n"));
         assert!(notices(&facts(&passed), false).is_empty());
+    }
+
+    #[test]
+    fn the_jobs_output_stays_within_its_cap() {
+        let mut big = job(
+            StageResult::NotPassed {
+                why: "x".repeat(5000),
+            },
+            "failed",
+        );
+        big.last.as_mut().unwrap().errors[0].message = "y".repeat(5000);
+        let run = StageRun {
+            stage: Stage::Ready,
+            jobs: vec![big; 100],
+        };
+        let text = jobs_output(&run);
+        assert!(text.chars().count() <= MAX_JOBS_OUTPUT_CHARS);
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.as_array().unwrap().len(), 100);
+        assert_eq!(parsed[0]["result"], "not-passed");
     }
 }
