@@ -1105,4 +1105,55 @@ mod tests {
         assert_eq!(run.jobs[0].result, StageResult::Cancelled { signal: 2 });
         assert_eq!(run.exit_code(), 130);
     }
+
+    #[test]
+    fn a_stage_gives_up_an_endpoint_never_reached_after_a_minute() {
+        let config = staged(
+            Stage::Ready,
+            &[("DTS_JOB_ID", "dts-aaa1"), ("DTS_TIMEOUT", "30m")],
+        );
+        let unreachable = ApiError::Unreachable {
+            detail: "failed to lookup address information".into(),
+        };
+        let dts = ScriptedDts::default().details("dts-aaa1", vec![Err(unreachable.clone())]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Failed(unreachable));
+        let elapsed = dts.time.elapsed();
+        assert!(
+            elapsed >= crate::poll::UNREACHABLE_GIVE_UP && elapsed < Duration::from_secs(120),
+            "{elapsed:?}"
+        );
+        assert_eq!(run.exit_code(), 3);
+    }
+
+    #[test]
+    fn a_stage_retries_transient_errors_then_passes() {
+        let config = staged(Stage::Ready, &[("DTS_JOB_ID", "dts-aaa1")]);
+        let throttled = ApiError::Service {
+            code: "RequestLimitExceeded.RequestLimitExceededError".into(),
+            message: "slow down".into(),
+            request_id: "r".into(),
+        };
+        let dts = ScriptedDts::default().details(
+            "dts-aaa1",
+            vec![
+                Err(throttled),
+                detail("running", None),
+                detail("readyComplete", None),
+            ],
+        );
+        let (run, log) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Passed, "{log}");
+        assert!(log.contains("retrying"), "{log}");
+        // A permanent error stops at once.
+        let denied = ApiError::Service {
+            code: "UnauthorizedOperation.NotEnoughPrivileges".into(),
+            message: "no".into(),
+            request_id: "r".into(),
+        };
+        let dts = ScriptedDts::default().details("dts-aaa1", vec![Err(denied.clone())]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Failed(denied));
+        assert_eq!(dts.calls().len(), 1);
+    }
 }

@@ -348,13 +348,36 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
     ) -> (Polled<T>, u32) {
         let mut last: Option<T> = None;
         let mut answers = 0;
+        // As in `wait_all`: an endpoint never reached is given up after UNREACHABLE_GIVE_UP.
+        let clock = self.clock;
+        let reached = std::cell::Cell::new(false);
+        let unreachable_since = std::cell::Cell::new(None::<Duration>);
+        let mut probe = |budget| {
+            let reply = probe(budget);
+            match &reply {
+                Err(ApiError::Unreachable { .. }) => {
+                    if unreachable_since.get().is_none() {
+                        unreachable_since.set(Some(clock.elapsed()));
+                    }
+                }
+                _ => reached.set(true),
+            }
+            reply
+        };
+        let retryable = |error: &ApiError| {
+            let given_up = matches!(error, ApiError::Unreachable { .. })
+                && !reached.get()
+                && unreachable_since.get().is_some_and(|since| {
+                    clock.elapsed().saturating_sub(since) >= UNREACHABLE_GIVE_UP
+                });
+            error.is_transient() && !given_up
+        };
         loop {
             if let Some(signal) = self.cancelled() {
                 return (Polled::Cancelled { signal, last }, answers);
             }
-            let reply = self.call_with_retries(job, &mut probe, ApiError::is_transient, |event| {
-                watch.event(&event)
-            });
+            let reply =
+                self.call_with_retries(job, &mut probe, retryable, |event| watch.event(&event));
             if let Some(signal) = self.cancelled() {
                 return (Polled::Cancelled { signal, last }, answers);
             }
