@@ -1156,4 +1156,81 @@ mod tests {
         assert_eq!(run.jobs[0].result, StageResult::Failed(denied));
         assert_eq!(dts.calls().len(), 1);
     }
+
+    mod stage_properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn any_status() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("readyComplete".to_string()),
+                Just("running".to_string()),
+                Just("failed".to_string()),
+                Just("success".to_string()),
+                Just("completing".to_string()),
+                Just("pausing".to_string()),
+                "[a-zA-Z]{0,12}",
+            ]
+        }
+
+        fn any_detail() -> impl Strategy<Value = Result<MigrationDetail, ApiError>> {
+            (
+                any_status(),
+                prop_oneof![
+                    Just("normal"),
+                    Just("isolated"),
+                    Just("offlining"),
+                    Just("")
+                ],
+                proptest::option::of(0u64..100),
+                proptest::option::of(0u64..100),
+                any::<bool>(),
+            )
+                .prop_map(|(status, trade, seconds, mb, error)| {
+                    if error {
+                        return Err(ApiError::Malformed {
+                            detail: "garbage".into(),
+                            request_id: None,
+                        });
+                    }
+                    Ok(MigrationDetail {
+                        status,
+                        trade_status: trade.into(),
+                        seconds_behind: seconds,
+                        distance_mb: mb,
+                        ..MigrationDetail::default()
+                    })
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Whatever the service answers, `ready` passes only on a well-formed readyComplete
+            /// of a job in service, within the lag limit when one is set.
+            #[test]
+            fn ready_passes_only_on_a_documented_pass(
+                script in proptest::collection::vec(any_detail(), 1..12),
+                limited in any::<bool>(),
+            ) {
+                let extra: &[(&str, &str)] = if limited {
+                    &[("DTS_JOB_ID", "dts-aaa1"), ("DTS_MAX_LAG", "10s"), ("DTS_LAG_SETTLE", "0")]
+                } else {
+                    &[("DTS_JOB_ID", "dts-aaa1")]
+                };
+                let config = staged(Stage::Ready, extra);
+                let dts = ScriptedDts::default().details("dts-aaa1", script);
+                let (run, _) = stage(&config, &dts, &|| None);
+                if run.passed() {
+                    let last = run.jobs[0].last.as_ref().expect("a pass has its answer");
+                    prop_assert_eq!(last.status.as_str(), "readyComplete");
+                    prop_assert!(!last.is_out_of_service());
+                    if limited {
+                        prop_assert!(last.seconds_behind.is_some_and(|s| s <= 10));
+                    }
+                }
+            }
+        }
+    }
 }
