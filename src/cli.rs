@@ -2,6 +2,7 @@
 //! listings); the arguments only choose between help, version, the gate and the demo.
 
 use crate::config::{DemoMode, parse_demo_mode};
+use crate::stage::Stage;
 
 /// What the command line asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +14,8 @@ pub enum Command {
     Gate {
         demo: Option<DemoMode>,
         dry_run: bool,
+        /// The stage named by the first argument (`dts-gate ready`), if any.
+        stage: Option<Stage>,
     },
 }
 
@@ -20,7 +23,8 @@ pub enum Command {
 pub fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut demo = None;
     let mut dry_run = false;
-    for arg in args {
+    let mut stage = None;
+    for (at, arg) in args.iter().enumerate() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
@@ -33,6 +37,15 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
                         "unknown demo mode in {other:?}; expected --demo, --demo=pass or --demo=fail"
                     ));
                 }
+                None if at == 0 && !other.starts_with('-') => match Stage::parse(other) {
+                    Some(named) => stage = Some(named),
+                    None => {
+                        return Err(format!(
+                            "unknown stage {other:?}; expected {} as the first argument (or DTS_STAGE)",
+                            Stage::NAMES
+                        ));
+                    }
+                },
                 None => {
                     return Err(format!(
                         "unknown argument {other:?}; dts-gate is configured through environment variables (see --help)"
@@ -41,7 +54,11 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
             },
         }
     }
-    Ok(Command::Gate { demo, dry_run })
+    Ok(Command::Gate {
+        demo,
+        dry_run,
+        stage,
+    })
 }
 
 pub const HELP: &str = concat!(
@@ -53,8 +70,12 @@ DescribeMigrationCheckJob, API 2021-12-06) and exit non-zero unless it passed.
 
 USAGE:
     dts-gate                 gate the job named by the environment (below)
+    dts-gate [STAGE]         STAGE: check (the pre-check, the default), ready (wait for DescribeMigrationDetail
+                             Status readyComplete) or complete (CompleteMigrateJob on a ready job, then wait
+                             for Status success); API 2021-12-06 for ready and complete
     dts-gate --demo          run against a built-in simulated DTS endpoint; no credentials needed
     dts-gate --demo=fail     the same, with a check that does not pass
+    dts-gate ready --demo    the same for a later stage (ready or complete; --demo=fail too)
     dts-gate --dry-run       validate the configuration and print the calls it would make; send nothing
     dts-gate --help | --version
 
@@ -89,6 +110,11 @@ ENVIRONMENT:
     DTS_FAIL_FAST               true      false: wait for every job even once one cannot pass
     DTS_MAX_REQUEST_RATE        10        requests per second at most (the service allows 20 per action
                                           for the whole sub-account); halved while throttled
+    DTS_STAGE                   check     check, ready or complete; the first argument wins over it
+    DTS_MAX_LAG                 unset     ready/complete: SecondsBehindMaster at most this (30s); -1 is unknown
+    DTS_MAX_LAG_MB              unset     ready/complete: MasterSlaveDistance (MB) at most this
+    DTS_LAG_SETTLE              30s       ready: how long the lag must hold within the limits; 0 for once
+    DTS_COMPLETE_MODE           waitForSync  complete: or immediately (complete whatever the lag)
     DTS_DRY_RUN                 false     true: like --dry-run, but exits 2 (it checked nothing)
     DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail; refused while
                                           a job or credentials are set
@@ -130,7 +156,13 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let gate = |demo, dry_run| Ok(Command::Gate { demo, dry_run });
+        let gate = |demo, dry_run| {
+            Ok(Command::Gate {
+                demo,
+                dry_run,
+                stage: None,
+            })
+        };
         assert_eq!(parse(&[]), gate(None, false));
         assert_eq!(parse(&["--help"]), Ok(Command::Help));
         assert_eq!(parse(&["--demo", "--version"]), Ok(Command::Version));
@@ -147,5 +179,23 @@ mod tests {
                 .unwrap_err()
                 .contains("environment variables")
         );
+    }
+
+    #[test]
+    fn the_first_argument_may_name_the_stage() {
+        let staged = |stage| {
+            Ok(Command::Gate {
+                demo: None,
+                dry_run: true,
+                stage: Some(stage),
+            })
+        };
+        assert_eq!(parse(&["ready", "--dry-run"]), staged(Stage::Ready));
+        assert_eq!(parse(&["complete", "--dry-run"]), staged(Stage::Complete));
+        assert_eq!(parse(&["check", "--dry-run"]), staged(Stage::Check));
+        let unknown = parse(&["compare"]).unwrap_err();
+        assert!(unknown.contains("unknown stage \"compare\""), "{unknown}");
+        // Only the first argument names a stage.
+        assert!(parse(&["--dry-run", "ready"]).is_err());
     }
 }

@@ -18,6 +18,7 @@ use crate::hints::{Setting, Surface};
 use crate::pace;
 use crate::proxy::{self, ProxyVars};
 use crate::regions;
+use crate::stage::{CompleteMode, DEFAULT_LAG_SETTLE, LagLimit, Stage};
 use crate::tls::ExtraRoots;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -82,6 +83,11 @@ pub struct Vars {
     dts_report_json: Option<String>,
     dts_report_junit: Option<String>,
     dts_report_dotenv: Option<String>,
+    dts_stage: Option<String>,
+    dts_max_lag: Option<String>,
+    dts_max_lag_mb: Option<String>,
+    dts_lag_settle: Option<String>,
+    dts_complete_mode: Option<String>,
     ssl_cert_file: Option<String>,
     /// Set by the GitHub Action (`action.yml`) so messages name its inputs.
     dts_gate_surface: Option<String>,
@@ -143,6 +149,12 @@ pub struct Config {
     pub proxy: Option<proxy::Chosen>,
     /// The proxy for STS and the OIDC token endpoint (chosen for the STS host).
     pub credential_proxy: Option<proxy::Chosen>,
+    /// The stage gated (the invocation decides it: the argument, else `DTS_STAGE`).
+    pub stage: Stage,
+    /// `DTS_MAX_LAG`, `DTS_MAX_LAG_MB`, `DTS_LAG_SETTLE`: the `ready` and `complete` stages.
+    pub lag: LagLimit,
+    /// `DTS_COMPLETE_MODE`: the `complete` stage.
+    pub complete_mode: CompleteMode,
 }
 
 impl Config {
@@ -238,6 +250,8 @@ pub struct DemoSettings {
     pub timeout: Duration,
     pub poll_interval: Duration,
     pub api_version: ApiVersion,
+    /// The stage the demo plays (the invocation decides it, as for a real run).
+    pub stage: Stage,
 }
 
 impl Vars {
@@ -287,6 +301,54 @@ impl Vars {
             Some("action") => Surface::Action,
             _ => Surface::CommandLine,
         }
+    }
+
+    /// `DTS_STAGE`: unset or empty means none was asked for.
+    pub fn stage(&self) -> Result<Option<Stage>, ConfigError> {
+        match non_empty(self.dts_stage.clone()) {
+            None => Ok(None),
+            Some(text) => Stage::parse(text.trim())
+                .map(Some)
+                .ok_or_else(|| ConfigError {
+                    variable: "DTS_STAGE",
+                    problem: format!("got {}; expected {}", quote(&text), Stage::NAMES),
+                }),
+        }
+    }
+
+    /// `DTS_API_VERSION` as set, `None` when unset (the later stages then use 2021-12-06).
+    pub fn api_version_set(&self) -> Option<ApiVersion> {
+        non_empty(self.dts_api_version.clone()).and_then(|t| ApiVersion::parse(&t))
+    }
+
+    fn lag_limit(&self, check: &mut Collector<'_>) -> Option<LagLimit> {
+        let max_seconds = match non_empty(self.dts_max_lag.clone()) {
+            None => Some(None),
+            Some(text) => check
+                .keep(lag_duration("DTS_MAX_LAG", &text))
+                .map(|d| Some(d.as_secs())),
+        };
+        let max_mb = match non_empty(self.dts_max_lag_mb.clone()) {
+            None => Some(None),
+            Some(text) => check
+                .keep(text.trim().parse::<u64>().map_err(|_| ConfigError {
+                    variable: "DTS_MAX_LAG_MB",
+                    problem: format!(
+                        "got {}; expected a whole number of megabytes, such as 0 or 100",
+                        quote(&text)
+                    ),
+                }))
+                .map(Some),
+        };
+        let settle = match non_empty(self.dts_lag_settle.clone()) {
+            None => Some(DEFAULT_LAG_SETTLE),
+            Some(text) => check.keep(lag_duration("DTS_LAG_SETTLE", &text)),
+        };
+        Some(LagLimit {
+            max_seconds: max_seconds?,
+            max_mb: max_mb?,
+            settle: settle?,
+        })
     }
 
     /// `DTS_DRY_RUN` (`true`/`false`, empty meaning false).
@@ -352,6 +414,7 @@ impl Vars {
                 timeout: timeout?,
                 poll_interval: poll_interval?,
                 api_version: api_version?,
+                stage: Stage::Check,
             })
         })();
         check.finish(settings)
@@ -507,6 +570,8 @@ impl Vars {
             check.0.splice(at..at, missing.clone());
         }
 
+        let lag = self.lag_limit(&mut check);
+        let complete_mode = check.keep(complete_mode(non_empty(self.dts_complete_mode.clone())));
         let config = (|| {
             Some(Config {
                 job_ids: job_ids?,
@@ -527,6 +592,9 @@ impl Vars {
                 surface: self.surface(),
                 proxy: proxy?,
                 credential_proxy: credential_proxy?,
+                stage: Stage::Check,
+                lag: lag?,
+                complete_mode: complete_mode?,
             })
         })();
         let vars = self.credential_vars();
@@ -774,6 +842,36 @@ fn duration_var(
         None => Err(ConfigError {
             variable,
             problem: format!("got {}; expected {expected}", quote(&value)),
+        }),
+    }
+}
+
+/// A duration that may be zero (`DTS_MAX_LAG=0s`: no lag at all), in whole seconds.
+fn lag_duration(variable: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    match duration::parse(text, false) {
+        Some(d) if d <= MAX_TIMEOUT => Ok(d),
+        _ => Err(ConfigError {
+            variable,
+            problem: format!(
+                "got {}; expected a duration such as 0s, 30s, 5m or bare seconds, at most {}",
+                quote(text),
+                duration::format(MAX_TIMEOUT)
+            ),
+        }),
+    }
+}
+
+/// `DTS_COMPLETE_MODE`: `waitForSync` unless `immediately` is asked for.
+fn complete_mode(value: Option<String>) -> Result<CompleteMode, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("waitForSync") => Ok(CompleteMode::WaitForSync),
+        Some("immediately") => Ok(CompleteMode::Immediately),
+        Some(other) => Err(ConfigError {
+            variable: "DTS_COMPLETE_MODE",
+            problem: format!(
+                "got {}; expected waitForSync (the default: complete once the lag is zero) or immediately",
+                quote(other)
+            ),
         }),
     }
 }

@@ -16,6 +16,7 @@ use crate::hints::Surface;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
 use crate::sign;
+use crate::stage::{LagLimit, Stage};
 
 /// Demo credentials: known to the simulator, worthless anywhere else.
 const DEMO_SECRET_ID: &str = "AKIDdemo0000000000000000000000000000";
@@ -128,8 +129,71 @@ fn migration_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
     }})
 }
 
+/// The simulated `DescribeMigrationDetail` of the `poll`-th well-signed request (from 1);
+/// `completed`: polls since `CompleteMigrateJob`. `ready`: running and catching up (the lag
+/// falling), then `readyComplete` from the fourth poll on; failing, the job fails there with
+/// its `ErrorInfo`. `complete`: passing, a ready job that is `completing` then `success`;
+/// failing, a job still running, so the gate refuses to complete it.
+pub fn simulated_detail(
+    stage: Stage,
+    mode: DemoMode,
+    poll: u32,
+    completed: Option<u32>,
+) -> serde_json::Value {
+    let (status, lag) = match (stage, mode, completed) {
+        (Stage::Complete, _, Some(1)) => ("completing", 0),
+        (Stage::Complete, _, Some(_)) => ("success", 0),
+        (Stage::Complete, DemoMode::Pass, None) => ("readyComplete", 0),
+        (Stage::Complete, DemoMode::Fail, None) => ("running", 42),
+        (_, _, _) if poll <= 3 => ("running", 90 / i64::from(poll.max(1)) - 20),
+        (_, DemoMode::Pass, _) => ("readyComplete", 0),
+        (_, DemoMode::Fail, _) => ("failed", -1),
+    };
+    let failed = status == "failed";
+    let errors = if failed {
+        serde_json::json!([{
+            "Code": "FailedOperation.BinlogPurged",
+            "ErrorLog": "The source instance purged binlog mysql-bin.000042 before DTS read it.",
+            "Solution": "Keep binlogs longer on the source (binlog_expire_logs_seconds), then recreate the migration job.",
+            "HelpDoc": "https://www.tencentcloud.com/document/product/571/42587",
+        }])
+    } else {
+        serde_json::json!([])
+    };
+    serde_json::json!({"Response": {
+        "JobId": DEMO_JOB_ID,
+        "Status": status,
+        "BriefMsg": if failed { "binlog purged on the source" } else { "" },
+        "TradeInfo": {"TradeStatus": "normal"},
+        "StepInfo": {
+            "StepAll": 3,
+            "StepNow": 3,
+            "SecondsBehindMaster": lag,
+            "MasterSlaveDistance": if lag < 0 { -1 } else { lag / 10 },
+            "StepInfo": [
+                {"StepNo": 1, "StepId": "StructureMigration", "StepName": "Structure migration", "Status": "success", "Percent": 100, "Errors": [], "Warnings": []},
+                {"StepNo": 2, "StepId": "FullDataMigration", "StepName": "Full data migration", "Status": "success", "Percent": 100, "Errors": [], "Warnings": []},
+                {"StepNo": 3, "StepId": "IncrementalMigration", "StepName": "Incremental sync", "Status": if failed { "failed" } else { "running" }, "Percent": if failed { 40 } else { 100 }, "Errors": [], "Warnings": []},
+            ],
+        },
+        "ErrorInfo": errors,
+        "RequestId": format!("demo-request-{poll}"),
+    }})
+}
+
 /// Why a request would be refused by the real service: `None` when it is well signed.
 pub fn verify_request(
+    api: ApiVersion,
+    headers: &[(String, String)],
+    body: &[u8],
+    now_unix: i64,
+) -> Option<(&'static str, String)> {
+    verify_request_for(&[api.describe_check_action()], api, headers, body, now_unix)
+}
+
+/// [`verify_request`] for a request that may name any of `actions`.
+pub fn verify_request_for(
+    actions: &[&str],
     api: ApiVersion,
     headers: &[(String, String)],
     body: &[u8],
@@ -142,8 +206,16 @@ pub fn verify_request(
             .map(|(_, v)| v.as_str())
             .unwrap_or_default()
     };
+    if !actions.contains(&get("X-TC-Action")) {
+        return Some((
+            "InvalidParameter",
+            format!(
+                "X-TC-Action is {:?}, expected one of {actions:?}",
+                get("X-TC-Action")
+            ),
+        ));
+    }
     for (header, want) in [
-        ("X-TC-Action", api.describe_check_action()),
         ("X-TC-Version", api.as_str()),
         ("X-TC-Region", DEMO_REGION),
         ("Content-Type", CONTENT_TYPE),
@@ -193,12 +265,18 @@ impl Simulator {
     /// Binds `127.0.0.1` on a free port and serves in a background thread for the life of the
     /// process (the demo is a one-shot run).
     pub fn start(api: ApiVersion, mode: DemoMode) -> io::Result<Simulator> {
+        Simulator::start_stage(Stage::Check, api, mode)
+    }
+
+    /// The simulator of `stage`: the check, or a migration on its way to `readyComplete`
+    /// (and, once completed, to `success`).
+    pub fn start_stage(stage: Stage, api: ApiVersion, mode: DemoMode) -> io::Result<Simulator> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         std::thread::spawn(move || {
-            let mut polls = 0;
+            let mut state = Played::default();
             for stream in listener.incoming().flatten() {
-                let _ = serve(stream, api, mode, &mut polls);
+                let _ = serve(stream, stage, api, mode, &mut state);
             }
         });
         Ok(Simulator { endpoint })
@@ -206,7 +284,20 @@ impl Simulator {
 }
 
 /// Answers one request on `stream`, then closes it.
-fn serve(stream: TcpStream, api: ApiVersion, mode: DemoMode, polls: &mut u32) -> io::Result<()> {
+/// What the simulator has seen: well-signed polls, and polls since `CompleteMigrateJob`.
+#[derive(Default)]
+struct Played {
+    polls: u32,
+    completed: Option<u32>,
+}
+
+fn serve(
+    stream: TcpStream,
+    stage: Stage,
+    api: ApiVersion,
+    mode: DemoMode,
+    state: &mut Played,
+) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -230,14 +321,36 @@ fn serve(stream: TcpStream, api: ApiVersion, mode: DemoMode, polls: &mut u32) ->
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
 
-    let answer = match verify_request(api, &headers, &body, crate::dts::unix_now()) {
+    let check_action = [api.describe_check_action()];
+    let actions: &[&str] = match stage {
+        Stage::Check => &check_action,
+        Stage::Ready => &["DescribeMigrationDetail"],
+        Stage::Complete => &["DescribeMigrationDetail", "CompleteMigrateJob"],
+    };
+    let action = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("X-TC-Action"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let answer = match verify_request_for(actions, api, &headers, &body, crate::dts::unix_now()) {
         Some((code, message)) => serde_json::json!({"Response": {
             "Error": {"Code": code, "Message": message},
             "RequestId": "demo-rejected",
         }}),
+        None if stage == Stage::Check => {
+            state.polls += 1;
+            simulated_answer(api, mode, state.polls)
+        }
+        None if action == "CompleteMigrateJob" => {
+            state.completed = Some(0);
+            serde_json::json!({"Response": {"RequestId": "demo-complete"}})
+        }
         None => {
-            *polls += 1;
-            simulated_answer(api, mode, *polls)
+            state.polls += 1;
+            if let Some(after) = &mut state.completed {
+                *after += 1;
+            }
+            simulated_detail(stage, mode, state.polls, state.completed)
         }
     };
     let text = answer.to_string();
@@ -275,6 +388,17 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         surface: Surface::default(),
         proxy: None,
         credential_proxy: None,
+        stage: settings.stage,
+        // The demo shows the lag rule: within 5 s, held for a second.
+        lag: match settings.stage {
+            Stage::Check => LagLimit::default(),
+            _ => LagLimit {
+                max_seconds: Some(5),
+                max_mb: None,
+                settle: Duration::from_secs(1),
+            },
+        },
+        complete_mode: crate::stage::CompleteMode::WaitForSync,
     }
 }
 
@@ -286,7 +410,7 @@ pub fn run<W: Write, E: Write>(
     cancellation: &gate::Cancellation,
 ) -> Outcome {
     reporter.demo();
-    let simulator = match Simulator::start(settings.api_version, mode) {
+    let simulator = match Simulator::start_stage(settings.stage, settings.api_version, mode) {
         Ok(s) => s,
         Err(e) => {
             return gate::reject(
@@ -302,9 +426,14 @@ pub fn run<W: Write, E: Write>(
         }
     };
     reporter.info(&format!(
-        "dts-gate demo: a simulated DTS endpoint at {} verifies each request's TC3 signature and plays a {} check that will {}.",
+        "dts-gate demo: a simulated DTS endpoint at {} verifies each request's TC3 signature and plays a {} {} that will {}.",
         simulator.endpoint,
         settings.api_version.as_str(),
+        match settings.stage {
+            Stage::Check => "check",
+            Stage::Ready => "migration on its way to readyComplete",
+            Stage::Complete => "completion",
+        },
         match mode {
             DemoMode::Pass => "pass",
             DemoMode::Fail => "not pass",
@@ -328,6 +457,7 @@ mod tests {
             timeout: DEMO_TIMEOUT,
             poll_interval: DEMO_POLL_INTERVAL,
             api_version: api,
+            stage: Stage::Check,
         }
     }
 
@@ -432,5 +562,43 @@ mod tests {
         let item = &failed[0].items[0];
         assert!(!item.failure_reason.is_empty() && !item.solution.is_empty());
         assert!(item.help_doc[0].starts_with("https://"));
+    }
+
+    #[test]
+    fn plays_a_migration_to_ready_and_its_completion() {
+        use crate::api::{Secrets, parse_migration_detail};
+        use crate::stage::{Reading, complete_reading, ready_reading};
+        let read = |stage, mode, poll, completed| {
+            let body = simulated_detail(stage, mode, poll, completed).to_string();
+            parse_migration_detail(200, body.as_bytes(), &Secrets::default()).unwrap()
+        };
+        let first = read(Stage::Ready, DemoMode::Pass, 1, None);
+        assert_eq!(ready_reading(&first), Reading::Waiting);
+        assert_eq!(first.seconds_behind, Some(70));
+        let ready = read(Stage::Ready, DemoMode::Pass, 4, None);
+        assert_eq!(ready_reading(&ready), Reading::Reached);
+        assert_eq!(ready.seconds_behind, Some(0));
+        let failed = read(Stage::Ready, DemoMode::Fail, 4, None);
+        assert_eq!(ready_reading(&failed), Reading::Failed);
+        assert_eq!(failed.seconds_behind, None);
+        assert!(!failed.errors[0].solution.is_empty());
+        let not_ready = read(Stage::Complete, DemoMode::Fail, 1, None);
+        assert_eq!(ready_reading(&not_ready), Reading::Waiting);
+        let done = read(Stage::Complete, DemoMode::Pass, 3, Some(2));
+        assert_eq!(complete_reading(&done), Reading::Reached);
+        // The simulator accepts only the stage's actions, signed.
+        let body = br#"{"JobId":"dts-demo0001"}"#;
+        let headers = signed_headers(ApiVersion::V2021, body, 1_700_000_000);
+        assert_eq!(
+            verify_request_for(
+                &["DescribeMigrationDetail"],
+                ApiVersion::V2021,
+                &headers,
+                body,
+                1_700_000_000
+            )
+            .map(|r| r.0),
+            Some("InvalidParameter")
+        );
     }
 }

@@ -4,13 +4,14 @@ use std::io::Write;
 
 use std::time::Duration;
 
-use crate::api::job_body;
+use crate::api::{ApiVersion, complete_body, job_body};
 use crate::config::Config;
 use crate::credentials::Source;
 use crate::duration;
 use crate::hints::{Setting, Surface};
 use crate::outcome::Outcome;
 use crate::report::{Reporter, RunSummary};
+use crate::stage::Stage;
 
 /// One request the gate would send, for `--dry-run`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,48 @@ pub fn plan(config: &Config) -> Vec<PlannedCall> {
         when,
     };
     let mut calls = Vec::new();
+    let detail = |job: &str, when| PlannedCall {
+        action: "DescribeMigrationDetail",
+        version: ApiVersion::V2021.as_str(),
+        url: config.endpoint.url.clone(),
+        body: String::from_utf8(job_body(job)).expect("JSON is UTF-8"),
+        when,
+    };
+    match config.stage {
+        Stage::Check => {}
+        Stage::Ready => {
+            for job in &config.job_ids {
+                calls.push(detail(
+                    job,
+                    "every poll interval until readyComplete (within the lag limits, settled), a failed state, or the timeout",
+                ));
+            }
+            return calls;
+        }
+        Stage::Complete => {
+            for job in &config.job_ids {
+                calls.push(detail(
+                    job,
+                    "once: every job must be readyComplete (and within the lag limits)",
+                ));
+            }
+            for job in &config.job_ids {
+                calls.push(PlannedCall {
+                    action: "CompleteMigrateJob",
+                    version: ApiVersion::V2021.as_str(),
+                    url: config.endpoint.url.clone(),
+                    body: String::from_utf8(complete_body(job, config.complete_mode.as_str()))
+                        .expect("JSON is UTF-8"),
+                    when: "once, only if every job is ready",
+                });
+                calls.push(detail(
+                    job,
+                    "every poll interval until success, a failed state, or the timeout",
+                ));
+            }
+            return calls;
+        }
+    }
     for job in &config.job_ids {
         if config.create_check {
             calls.push(call(

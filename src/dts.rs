@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::api::{ApiError, ApiVersion, CheckAnswer, Client};
+use crate::api::{ApiError, ApiVersion, CheckAnswer, Client, MigrationDetail};
 use crate::cancel::Cancellation;
 use crate::credentials::{FetchError, Keyring, MAX_FETCH_TIME};
 
@@ -18,6 +18,16 @@ pub trait Dts {
     fn create_check(&self, job: &str, budget: Duration) -> Result<String, ApiError>;
     /// Starts the job's migration (`StartMigrateJob`); returns its `RequestId`.
     fn start_migration(&self, job: &str, budget: Duration) -> Result<String, ApiError>;
+    /// The migration's state (`DescribeMigrationDetail`, 2021-12-06): the later stages.
+    fn describe_migration(&self, job: &str, budget: Duration) -> Result<MigrationDetail, ApiError>;
+    /// Completes the migration (`CompleteMigrateJob` with `CompleteMode` `mode`); returns its
+    /// `RequestId`.
+    fn complete_migration(
+        &self,
+        job: &str,
+        mode: &str,
+        budget: Duration,
+    ) -> Result<String, ApiError>;
     /// Seconds the runner's clock is behind the service's, as learned from the service so far
     /// (requests are signed with the corrected time); 0 when nothing was learned.
     fn clock_offset(&self) -> i64 {
@@ -114,6 +124,24 @@ impl Dts for LiveDts {
     fn start_migration(&self, job: &str, budget: Duration) -> Result<String, ApiError> {
         self.send(job, budget, move |client, api, job, now| {
             client.start_migration(api, job, now, budget)
+        })
+    }
+
+    fn describe_migration(&self, job: &str, budget: Duration) -> Result<MigrationDetail, ApiError> {
+        self.send(job, budget, move |client, _, job, now| {
+            client.describe_migration(job, now, budget)
+        })
+    }
+
+    fn complete_migration(
+        &self,
+        job: &str,
+        mode: &str,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let mode = mode.to_string();
+        self.send(job, budget, move |client, _, job, now| {
+            client.complete_migration(job, &mode, now, budget)
         })
     }
 

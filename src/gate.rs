@@ -19,7 +19,10 @@ use crate::hints::{Setting, Surface};
 use crate::outcome::{JobOutcome, JobReport, Outcome, Start};
 use crate::pace;
 use crate::poll::{Cancelled, Clock, Event, Job, Poller, Schedule, Sleeper, Waited};
+use crate::report::stage::StageFacts;
 use crate::report::{self, Reporter, RunSummary};
+use crate::stage::Stage;
+use crate::stage_gate;
 
 /// Starting the migrations gets its own time, so checks that pass just before the timeout
 /// can still be acted on.
@@ -44,7 +47,22 @@ impl Clock for SystemClock {
     }
 }
 
-fn describe_jobs(ids: &[String]) -> String {
+fn describe_jobs(ids: &[String], stage: Stage) -> String {
+    match stage {
+        Stage::Check => {}
+        Stage::Ready => {
+            return format!(
+                "the migration of {} to be ready to complete (DescribeMigrationDetail Status readyComplete)",
+                ids.join(", ")
+            );
+        }
+        Stage::Complete => {
+            return format!(
+                "the completion of the migration of {} (CompleteMigrateJob on readyComplete, then DescribeMigrationDetail Status success)",
+                ids.join(", ")
+            );
+        }
+    }
     match ids {
         [one] => format!("the DTS check of {one}"),
         many => format!(
@@ -66,7 +84,7 @@ pub fn run<W: Write, E: Write>(
     reporter.info(&format!(
         "dts-gate {}: waiting for {} (API {}, region {}, endpoint {}{}; timeout {}, polling every {})",
         env!("CARGO_PKG_VERSION"),
-        describe_jobs(&config.job_ids),
+        describe_jobs(&config.job_ids, config.stage),
         config.api_version.as_str(),
         config.region,
         config.endpoint.host,
@@ -119,6 +137,15 @@ pub fn run<W: Write, E: Write>(
         cancelled: &cancelled,
         jitter_seed: report::os_random() as u64,
     };
+    if config.stage != Stage::Check {
+        let (run, requests) = stage_gate::gate_stage(config, &mut seams, reporter);
+        reporter.finish_stage(&StageFacts {
+            run: &run,
+            elapsed: clock.elapsed(),
+            requests,
+        });
+        return Outcome::Stage(run);
+    }
     let (reports, requests) = gate_jobs(config, &mut seams, reporter);
     let outcome = Outcome::Jobs(reports);
     reporter.finish(&RunSummary::of_config(
@@ -463,8 +490,9 @@ mod tests {
     use std::collections::{HashMap, VecDeque};
 
     use super::*;
-    use crate::api::{CheckAnswer, CheckFlag};
+    use crate::api::{CheckAnswer, CheckFlag, MigrationDetail};
     use crate::poll::fake::FakeTime;
+    use crate::stage::{StageResult, StageRun};
 
     /// A DTS that answers from a script per job and records every call, in order.
     #[derive(Default)]
@@ -478,6 +506,8 @@ mod tests {
         /// Secrets each call "obtains", as a credential refresh would: one list per call.
         obtained: RefCell<VecDeque<Vec<String>>>,
         pending: RefCell<Vec<String>>,
+        /// `DescribeMigrationDetail` answers per job; the last one stays.
+        details: RefCell<HashMap<String, VecDeque<Result<MigrationDetail, ApiError>>>>,
         /// Moves the clock on each call, as a request takes time.
         time: FakeTime,
     }
@@ -499,6 +529,13 @@ mod tests {
                 self.pending.borrow_mut().extend(secrets);
             }
             self.time.advance(Duration::from_millis(50));
+        }
+
+        fn details(self, job: &str, script: Vec<Result<MigrationDetail, ApiError>>) -> Self {
+            self.details
+                .borrow_mut()
+                .insert(job.to_string(), script.into());
+            self
         }
 
         fn calls(&self) -> Vec<String> {
@@ -530,6 +567,31 @@ mod tests {
         fn start_migration(&self, job: &str, _budget: Duration) -> Result<String, ApiError> {
             self.called("start", job);
             Ok(format!("req-start-{job}"))
+        }
+
+        fn describe_migration(
+            &self,
+            job: &str,
+            _budget: Duration,
+        ) -> Result<MigrationDetail, ApiError> {
+            self.called("detail", job);
+            let mut details = self.details.borrow_mut();
+            let script = details.get_mut(job).expect("a scripted job");
+            match script.len() {
+                0 => panic!("no detail scripted for {job}"),
+                1 => script[0].clone(),
+                _ => script.pop_front().unwrap(),
+            }
+        }
+
+        fn complete_migration(
+            &self,
+            job: &str,
+            mode: &str,
+            _budget: Duration,
+        ) -> Result<String, ApiError> {
+            self.called(&format!("complete({mode})"), job);
+            Ok(format!("req-complete-{job}"))
         }
 
         fn clock_offset(&self) -> i64 {
@@ -862,6 +924,313 @@ mod tests {
             },
         ] {
             assert!(!start_is_retryable(&unknown), "{unknown:?}");
+        }
+    }
+
+    fn detail(status: &str, seconds: Option<u64>) -> Result<MigrationDetail, ApiError> {
+        Ok(MigrationDetail {
+            status: status.into(),
+            trade_status: "normal".into(),
+            seconds_behind: seconds,
+            distance_mb: seconds,
+            request_id: format!("req-{status}"),
+            ..MigrationDetail::default()
+        })
+    }
+
+    fn stage(config: &Config, dts: &ScriptedDts, cancelled: Cancelled) -> (StageRun, String) {
+        let mut sleeper = dts.time.clone();
+        let mut seams = Seams {
+            dts,
+            clock: &dts.time,
+            sleeper: &mut sleeper,
+            cancelled,
+            jitter_seed: 7,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut reporter = Reporter::new(
+            None,
+            &mut out,
+            &mut err,
+            crate::report::fixtures::fixed_surroundings(),
+        );
+        let (run, _) = stage_gate::gate_stage(config, &mut seams, &mut reporter);
+        drop(reporter);
+        (
+            run,
+            String::from_utf8(out).unwrap() + &String::from_utf8(err).unwrap(),
+        )
+    }
+
+    fn staged(stage: Stage, extra: &[(&str, &str)]) -> Config {
+        let mut config = config(extra);
+        config.stage = stage;
+        config.api_version = ApiVersion::V2021;
+        config
+    }
+
+    #[test]
+    fn ready_polls_through_running_and_passes_on_ready_complete() {
+        let config = staged(Stage::Ready, &[("DTS_JOB_ID", "dts-aaa1")]);
+        let dts = ScriptedDts::default().details(
+            "dts-aaa1",
+            vec![
+                detail("running", None),
+                detail("weird", None),
+                detail("readyComplete", None),
+            ],
+        );
+        let (run, log) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Passed);
+        assert_eq!(run.jobs[0].polls, 3);
+        assert!(log.contains("Unknown migration status"), "{log}");
+        assert_eq!(dts.calls(), ["detail dts-aaa1"; 3]);
+    }
+
+    #[test]
+    fn ready_waits_for_the_lag_to_settle_and_restarts_on_unknown() {
+        let config = staged(
+            Stage::Ready,
+            &[
+                ("DTS_JOB_ID", "dts-aaa1"),
+                ("DTS_MAX_LAG", "10s"),
+                ("DTS_LAG_SETTLE", "2s"),
+            ],
+        );
+        // Over, within, unknown (-1: restarts), then within for 2 s at a 1 s interval.
+        let dts = ScriptedDts::default().details(
+            "dts-aaa1",
+            vec![
+                detail("readyComplete", Some(50)),
+                detail("readyComplete", Some(5)),
+                detail("readyComplete", None),
+                detail("readyComplete", Some(5)),
+                detail("readyComplete", Some(4)),
+                detail("readyComplete", Some(3)),
+                detail("readyComplete", Some(99)),
+            ],
+        );
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Passed);
+        assert_eq!(run.jobs[0].polls, 6);
+    }
+
+    #[test]
+    fn ready_fails_fast_and_times_out() {
+        let config = staged(Stage::Ready, &[("DTS_TIMEOUT", "5s")]);
+        let dts = ScriptedDts::default()
+            .details(
+                "dts-aaa1",
+                vec![detail("running", None), detail("resumableErr", None)],
+            )
+            .details("dts-bbb2", vec![detail("running", None)]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert!(matches!(run.jobs[0].result, StageResult::NotPassed { .. }));
+        // Fail fast: the second job is not waited for.
+        assert!(matches!(run.jobs[1].result, StageResult::NotPassed { .. }));
+        assert_eq!(run.jobs[1].polls, 0);
+        assert_eq!(run.exit_code(), 1);
+        let dts = ScriptedDts::default()
+            .details("dts-aaa1", vec![detail("running", None)])
+            .details("dts-bbb2", vec![detail("running", None)]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert!(matches!(run.jobs[0].result, StageResult::TimedOut { .. }));
+        assert_eq!(run.exit_code(), 4);
+    }
+
+    #[test]
+    fn complete_refuses_unless_every_job_is_ready_then_waits_for_success() {
+        let config = staged(Stage::Complete, &[]);
+        let dts = ScriptedDts::default()
+            .details("dts-aaa1", vec![detail("readyComplete", Some(0))])
+            .details("dts-bbb2", vec![detail("running", Some(0))]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert!(matches!(run.jobs[0].result, StageResult::Refused { .. }));
+        assert!(matches!(run.jobs[1].result, StageResult::Refused { .. }));
+        assert!(!dts.calls().iter().any(|c| c.starts_with("complete")));
+
+        let dts = ScriptedDts::default()
+            .details(
+                "dts-aaa1",
+                vec![
+                    detail("readyComplete", Some(0)),
+                    detail("completing", None),
+                    detail("success", None),
+                ],
+            )
+            .details(
+                "dts-bbb2",
+                vec![detail("readyComplete", Some(0)), detail("success", None)],
+            );
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert!(run.passed(), "{run:?}");
+        assert_eq!(
+            run.jobs[0].completed_by.as_deref(),
+            Some("req-complete-dts-aaa1")
+        );
+        assert_eq!(
+            dts.calls(),
+            [
+                "detail dts-aaa1",
+                "detail dts-bbb2",
+                "complete(waitForSync) dts-aaa1",
+                "detail dts-aaa1",
+                "detail dts-aaa1",
+                "complete(waitForSync) dts-bbb2",
+                "detail dts-bbb2",
+            ]
+        );
+    }
+
+    #[test]
+    fn complete_with_a_lag_limit_checks_the_lag_right_before() {
+        let config = staged(
+            Stage::Complete,
+            &[("DTS_JOB_ID", "dts-aaa1"), ("DTS_MAX_LAG", "5s")],
+        );
+        let dts = ScriptedDts::default().details("dts-aaa1", vec![detail("readyComplete", None)]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        let StageResult::Refused { why } = &run.jobs[0].result else {
+            panic!("{run:?}");
+        };
+        assert!(why.contains("lag (unknown"), "{why}");
+        assert_eq!(dts.calls(), ["detail dts-aaa1"]);
+    }
+
+    #[test]
+    fn a_cancelled_stage_is_cancelled() {
+        let config = staged(Stage::Ready, &[("DTS_JOB_ID", "dts-aaa1")]);
+        let dts = ScriptedDts::default().details("dts-aaa1", vec![detail("running", None)]);
+        let (run, _) = stage(&config, &dts, &|| Some(2));
+        assert_eq!(run.jobs[0].result, StageResult::Cancelled { signal: 2 });
+        assert_eq!(run.exit_code(), 130);
+    }
+
+    #[test]
+    fn a_stage_gives_up_an_endpoint_never_reached_after_a_minute() {
+        let config = staged(
+            Stage::Ready,
+            &[("DTS_JOB_ID", "dts-aaa1"), ("DTS_TIMEOUT", "30m")],
+        );
+        let unreachable = ApiError::Unreachable {
+            detail: "failed to lookup address information".into(),
+        };
+        let dts = ScriptedDts::default().details("dts-aaa1", vec![Err(unreachable.clone())]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Failed(unreachable));
+        let elapsed = dts.time.elapsed();
+        assert!(
+            elapsed >= crate::poll::UNREACHABLE_GIVE_UP && elapsed < Duration::from_secs(120),
+            "{elapsed:?}"
+        );
+        assert_eq!(run.exit_code(), 3);
+    }
+
+    #[test]
+    fn a_stage_retries_transient_errors_then_passes() {
+        let config = staged(Stage::Ready, &[("DTS_JOB_ID", "dts-aaa1")]);
+        let throttled = ApiError::Service {
+            code: "RequestLimitExceeded.RequestLimitExceededError".into(),
+            message: "slow down".into(),
+            request_id: "r".into(),
+        };
+        let dts = ScriptedDts::default().details(
+            "dts-aaa1",
+            vec![
+                Err(throttled),
+                detail("running", None),
+                detail("readyComplete", None),
+            ],
+        );
+        let (run, log) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Passed, "{log}");
+        assert!(log.contains("retrying"), "{log}");
+        // A permanent error stops at once.
+        let denied = ApiError::Service {
+            code: "UnauthorizedOperation.NotEnoughPrivileges".into(),
+            message: "no".into(),
+            request_id: "r".into(),
+        };
+        let dts = ScriptedDts::default().details("dts-aaa1", vec![Err(denied.clone())]);
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Failed(denied));
+        assert_eq!(dts.calls().len(), 1);
+    }
+
+    mod stage_properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn any_status() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("readyComplete".to_string()),
+                Just("running".to_string()),
+                Just("failed".to_string()),
+                Just("success".to_string()),
+                Just("completing".to_string()),
+                Just("pausing".to_string()),
+                "[a-zA-Z]{0,12}",
+            ]
+        }
+
+        fn any_detail() -> impl Strategy<Value = Result<MigrationDetail, ApiError>> {
+            (
+                any_status(),
+                prop_oneof![
+                    Just("normal"),
+                    Just("isolated"),
+                    Just("offlining"),
+                    Just("")
+                ],
+                proptest::option::of(0u64..100),
+                proptest::option::of(0u64..100),
+                any::<bool>(),
+            )
+                .prop_map(|(status, trade, seconds, mb, error)| {
+                    if error {
+                        return Err(ApiError::Malformed {
+                            detail: "garbage".into(),
+                            request_id: None,
+                        });
+                    }
+                    Ok(MigrationDetail {
+                        status,
+                        trade_status: trade.into(),
+                        seconds_behind: seconds,
+                        distance_mb: mb,
+                        ..MigrationDetail::default()
+                    })
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Whatever the service answers, `ready` passes only on a well-formed readyComplete
+            /// of a job in service, within the lag limit when one is set.
+            #[test]
+            fn ready_passes_only_on_a_documented_pass(
+                script in proptest::collection::vec(any_detail(), 1..12),
+                limited in any::<bool>(),
+            ) {
+                let extra: &[(&str, &str)] = if limited {
+                    &[("DTS_JOB_ID", "dts-aaa1"), ("DTS_MAX_LAG", "10s"), ("DTS_LAG_SETTLE", "0")]
+                } else {
+                    &[("DTS_JOB_ID", "dts-aaa1")]
+                };
+                let config = staged(Stage::Ready, extra);
+                let dts = ScriptedDts::default().details("dts-aaa1", script);
+                let (run, _) = stage(&config, &dts, &|| None);
+                if run.passed() {
+                    let last = run.jobs[0].last.as_ref().expect("a pass has its answer");
+                    prop_assert_eq!(last.status.as_str(), "readyComplete");
+                    prop_assert!(!last.is_out_of_service());
+                    if limited {
+                        prop_assert!(last.seconds_behind.is_some_and(|s| s <= 10));
+                    }
+                }
+            }
         }
     }
 }

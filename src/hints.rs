@@ -44,6 +44,11 @@ pub enum Setting {
     RoleSessionName,
     RoleDuration,
     StsEndpoint,
+    Stage,
+    MaxLag,
+    MaxLagMb,
+    LagSettle,
+    CompleteMode,
 }
 
 impl Setting {
@@ -72,6 +77,11 @@ impl Setting {
             Setting::RoleSessionName => "TENCENTCLOUD_ROLE_SESSION_NAME",
             Setting::RoleDuration => "TENCENTCLOUD_ROLE_DURATION",
             Setting::StsEndpoint => "TENCENTCLOUD_STS_ENDPOINT",
+            Setting::Stage => "DTS_STAGE",
+            Setting::MaxLag => "DTS_MAX_LAG",
+            Setting::MaxLagMb => "DTS_MAX_LAG_MB",
+            Setting::LagSettle => "DTS_LAG_SETTLE",
+            Setting::CompleteMode => "DTS_COMPLETE_MODE",
         }
     }
 
@@ -100,6 +110,11 @@ impl Setting {
             Setting::RoleSessionName => "role-session-name",
             Setting::RoleDuration => "role-duration",
             Setting::StsEndpoint => return None,
+            Setting::Stage => "stage",
+            Setting::MaxLag => "max-lag",
+            Setting::MaxLagMb => "max-lag-mb",
+            Setting::LagSettle => "lag-settle",
+            Setting::CompleteMode => "complete-mode",
         })
     }
 }

@@ -7,10 +7,12 @@
 //! refuses to run while a real job is configured; a dry run (`--dry-run` or
 //! `DTS_DRY_RUN=true`) validates like a real run and sends nothing; the two exclude each other.
 
+use crate::api::ApiVersion;
 use crate::cli::{self, Command};
 use crate::config::{Config, ConfigError, DemoMode, DemoSettings, GithubRunner, ReportFiles, Vars};
 use crate::demo::{DEMO_POLL_INTERVAL, DEMO_TIMEOUT};
-use crate::hints::Surface;
+use crate::hints::{Setting, Surface};
+use crate::stage::Stage;
 
 /// What this run of the binary is asked to do.
 #[derive(Debug)]
@@ -65,16 +67,32 @@ pub fn read(args: &[String], vars: Vec<(String, String)>) -> Invocation {
 }
 
 fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
+    let stage_arg;
     let (demo_flag, dry_run_flag) = match command {
         Ok(Command::Help) => return Mode::Help,
         Ok(Command::Version) => return Mode::Version,
-        Ok(Command::Gate { demo, dry_run }) => (demo, dry_run),
+        Ok(Command::Gate {
+            demo,
+            dry_run,
+            stage,
+        }) => {
+            stage_arg = stage;
+            (demo, dry_run)
+        }
         Err(problem) => {
             return Mode::Invalid(vec![ConfigError {
                 variable: "command line",
                 problem,
             }]);
         }
+    };
+    // The first argument wins over `DTS_STAGE`, whose value is then not even checked.
+    let stage = match stage_arg {
+        Some(stage) => stage,
+        None => match vars.stage() {
+            Ok(stage) => stage.unwrap_or_default(),
+            Err(error) => return Mode::Invalid(vec![error]),
+        },
     };
     let demo = match vars.demo_mode() {
         Ok(from_var) => demo_flag.or(from_var),
@@ -112,11 +130,20 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
             }]);
         }
         return match vars.demo_settings(DEMO_TIMEOUT, DEMO_POLL_INTERVAL) {
-            Ok(settings) => Mode::Demo(demo, settings),
+            Ok(mut settings) => {
+                settings.stage = stage;
+                if stage != Stage::Check {
+                    if let Err(errors) = later_stage_api(stage, vars) {
+                        return Mode::Invalid(errors);
+                    }
+                    settings.api_version = ApiVersion::V2021;
+                }
+                Mode::Demo(demo, settings)
+            }
             Err(errors) => Mode::Invalid(errors),
         };
     }
-    match vars.config() {
+    match vars.config().and_then(|config| staged(config, stage, vars)) {
         Ok(config) if dry_run => Mode::DryRun {
             config,
             from_command_line: dry_run_flag,
@@ -126,12 +153,37 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
     }
 }
 
+/// The later stages exist only in API 2021-12-06: unset means 2021-12-06 for them, and an
+/// explicit 2018-03-30 is a configuration error. The check stage keeps its own default.
+fn staged(mut config: Config, stage: Stage, vars: &Vars) -> Result<Config, Vec<ConfigError>> {
+    config.stage = stage;
+    if stage == Stage::Check {
+        return Ok(config);
+    }
+    later_stage_api(stage, vars)?;
+    config.api_version = ApiVersion::V2021;
+    Ok(config)
+}
+
+fn later_stage_api(stage: Stage, vars: &Vars) -> Result<(), Vec<ConfigError>> {
+    if vars.api_version_set() == Some(ApiVersion::V2018) {
+        return Err(vec![ConfigError {
+            variable: "DTS_API_VERSION",
+            problem: format!(
+                "the {} stage exists only in API 2021-12-06 (DescribeMigrationDetail), but 2018-03-30 is set; unset {} or set it to 2021-12-06",
+                stage.as_str(),
+                vars.surface().name(Setting::ApiVersion)
+            ),
+        }]);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::api::ApiVersion;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -279,6 +331,7 @@ mod tests {
                 timeout: DEMO_TIMEOUT,
                 poll_interval: DEMO_POLL_INTERVAL,
                 api_version: ApiVersion::V2018,
+                stage: Stage::Check,
             }
         );
         let tuned = vars(&[
@@ -334,5 +387,112 @@ mod tests {
         assert_eq!(read(&[], vars(&[])).surface, Surface::CommandLine);
         let action = vars(&[("DTS_GATE_SURFACE", "action")]);
         assert_eq!(read(&[], action).surface, Surface::Action);
+    }
+
+    fn stage_of(args: &[&str], vars: Vec<(String, String)>) -> (Stage, ApiVersion) {
+        match mode_of(args, vars) {
+            Mode::Gate(config) | Mode::DryRun { config, .. } => (config.stage, config.api_version),
+            other => panic!("expected a gate run, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_stage_comes_from_the_first_argument_then_the_variable_then_check() {
+        assert_eq!(stage_of(&[], with(&[])), (Stage::Check, ApiVersion::V2018));
+        assert_eq!(
+            stage_of(&["ready"], with(&[])),
+            (Stage::Ready, ApiVersion::V2021)
+        );
+        let variable = with(&[("DTS_STAGE", "complete")]);
+        assert_eq!(
+            stage_of(&[], variable.clone()),
+            (Stage::Complete, ApiVersion::V2021)
+        );
+        // The argument wins, and makes the variable irrelevant.
+        assert_eq!(stage_of(&["check"], variable).0, Stage::Check);
+        let bad = with(&[("DTS_STAGE", "compare")]);
+        assert_eq!(stage_of(&["ready"], bad.clone()).0, Stage::Ready);
+        assert_eq!(invalid_variables(mode_of(&[], bad)), ["DTS_STAGE"]);
+        assert_eq!(
+            invalid_variables(mode_of(&["cutover"], with(&[]))),
+            ["command line"]
+        );
+        // Empty is unset.
+        assert_eq!(stage_of(&[], with(&[("DTS_STAGE", "")])).0, Stage::Check);
+    }
+
+    #[test]
+    fn the_later_stages_need_the_2021_api() {
+        let old = with(&[("DTS_API_VERSION", "2018-03-30")]);
+        assert_eq!(
+            invalid_variables(mode_of(&["ready"], old.clone())),
+            ["DTS_API_VERSION"]
+        );
+        assert_eq!(
+            invalid_variables(mode_of(&["complete", "--dry-run"], old.clone())),
+            ["DTS_API_VERSION"]
+        );
+        assert_eq!(stage_of(&["check"], old), (Stage::Check, ApiVersion::V2018));
+        let new = with(&[("DTS_API_VERSION", "2021-12-06")]);
+        assert_eq!(stage_of(&["ready"], new).1, ApiVersion::V2021);
+        // The demo plays the later stages too, in 2021-12-06.
+        let Mode::Demo(_, settings) = mode_of(&["ready", "--demo"], vars(&[])) else {
+            panic!("expected a demo");
+        };
+        assert_eq!(
+            (settings.stage, settings.api_version),
+            (Stage::Ready, ApiVersion::V2021)
+        );
+        let old_demo = vars(&[("DTS_API_VERSION", "2018-03-30")]);
+        assert_eq!(
+            invalid_variables(mode_of(&["complete", "--demo"], old_demo)),
+            ["DTS_API_VERSION"]
+        );
+    }
+
+    #[test]
+    fn lag_and_completion_settings_are_validated() {
+        let Mode::Gate(config) = mode_of(
+            &["ready"],
+            with(&[
+                ("DTS_MAX_LAG", "30s"),
+                ("DTS_MAX_LAG_MB", "5"),
+                ("DTS_LAG_SETTLE", "0"),
+                ("DTS_COMPLETE_MODE", "immediately"),
+            ]),
+        ) else {
+            panic!("expected a gate run");
+        };
+        assert_eq!(config.lag.max_seconds, Some(30));
+        assert_eq!(config.lag.max_mb, Some(5));
+        assert_eq!(config.lag.settle, Duration::ZERO);
+        assert_eq!(
+            config.complete_mode,
+            crate::stage::CompleteMode::Immediately
+        );
+        let Mode::Gate(defaults) = mode_of(&["ready"], with(&[])) else {
+            panic!("expected a gate run");
+        };
+        assert!(!defaults.lag.is_set());
+        assert_eq!(defaults.lag.settle, crate::stage::DEFAULT_LAG_SETTLE);
+        assert_eq!(
+            defaults.complete_mode,
+            crate::stage::CompleteMode::WaitForSync
+        );
+        let bad = with(&[
+            ("DTS_MAX_LAG", "soon"),
+            ("DTS_MAX_LAG_MB", "-1"),
+            ("DTS_LAG_SETTLE", "1ms"),
+            ("DTS_COMPLETE_MODE", "now"),
+        ]);
+        assert_eq!(
+            invalid_variables(mode_of(&["ready"], bad)),
+            [
+                "DTS_MAX_LAG",
+                "DTS_MAX_LAG_MB",
+                "DTS_LAG_SETTLE",
+                "DTS_COMPLETE_MODE"
+            ]
+        );
     }
 }

@@ -27,4 +27,6 @@ pub mod report;
 #[path = "../tests/common/runner.rs"]
 mod runner;
 pub mod sign;
+pub mod stage;
+pub mod stage_gate;
 pub mod tls;

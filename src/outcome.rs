@@ -185,6 +185,8 @@ pub enum Outcome {
     /// it on the command line: one inherited through `DTS_DRY_RUN` must not let a pipeline go
     /// on as if a check had passed.
     DryRun { from_command_line: bool },
+    /// A later stage (`ready`, `complete`) ran; one story per job.
+    Stage(crate::stage::StageRun),
 }
 
 /// The process exit code: the most severe outcome over all jobs. GitHub only sees zero or
@@ -194,6 +196,7 @@ pub fn exit_code(outcome: &Outcome) -> u8 {
     match outcome {
         Outcome::InvalidConfig(_) => 2,
         Outcome::NothingGated => 0,
+        Outcome::Stage(run) => run.exit_code(),
         Outcome::DryRun { from_command_line } => {
             if *from_command_line {
                 0
@@ -218,7 +221,10 @@ impl Outcome {
     pub fn jobs(&self) -> &[JobReport] {
         match self {
             Outcome::Jobs(jobs) => jobs,
-            Outcome::InvalidConfig(_) | Outcome::NothingGated | Outcome::DryRun { .. } => &[],
+            Outcome::InvalidConfig(_)
+            | Outcome::NothingGated
+            | Outcome::DryRun { .. }
+            | Outcome::Stage(_) => &[],
         }
     }
 
@@ -229,6 +235,13 @@ impl Outcome {
             Outcome::InvalidConfig(_) | Outcome::NothingGated | Outcome::DryRun { .. } => {
                 Severity::Error
             }
+            Outcome::Stage(run) => match run.severity() {
+                crate::stage::StageSeverity::Passed => Severity::Passed,
+                crate::stage::StageSeverity::NotPassed => Severity::NotPassed,
+                crate::stage::StageSeverity::TimedOut => Severity::TimedOut,
+                crate::stage::StageSeverity::Error => Severity::Error,
+                crate::stage::StageSeverity::Cancelled => Severity::Cancelled,
+            },
             Outcome::Jobs(jobs) => jobs
                 .iter()
                 .map(JobReport::severity)

@@ -304,6 +304,117 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
     }
 }
 
+/// What a wait for something other than a check (a later stage) is told and asked: what each
+/// answer means, and every event worth reporting.
+pub trait Watch<T> {
+    /// What `answer` means; a [`Decision::KeepPolling`] polls again after the interval.
+    fn judge(&mut self, job: &str, answer: &T, elapsed: Duration) -> Decision;
+    fn event(&mut self, event: &Event);
+}
+
+/// How a wait through [`Poller::poll_until`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Polled<T> {
+    /// An answer that decided (passed or not passed).
+    Decided {
+        decision: Decision,
+        answer: T,
+    },
+    /// The deadline passed while still waiting.
+    TimedOut {
+        last: Option<T>,
+        last_error: Option<ApiError>,
+    },
+    /// A permanent error, or only errors until the deadline.
+    Failed {
+        error: ApiError,
+        last: Option<T>,
+    },
+    Cancelled {
+        signal: i32,
+        last: Option<T>,
+    },
+}
+
+impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
+    /// Polls one job through `probe` until `watch` decides, with the same pacing, request
+    /// budget, retries (transient errors, with backoff), deadline (a last poll at it) and
+    /// cancellation as [`Poller::wait_all`]. Returns how it ended and the answers received.
+    pub fn poll_until<T>(
+        &mut self,
+        job: &str,
+        mut probe: impl FnMut(Duration) -> Result<T, ApiError>,
+        watch: &mut dyn Watch<T>,
+    ) -> (Polled<T>, u32) {
+        let mut last: Option<T> = None;
+        let mut answers = 0;
+        // As in `wait_all`: an endpoint never reached is given up after UNREACHABLE_GIVE_UP.
+        let clock = self.clock;
+        let reached = std::cell::Cell::new(false);
+        let unreachable_since = std::cell::Cell::new(None::<Duration>);
+        let mut probe = |budget| {
+            let reply = probe(budget);
+            match &reply {
+                Err(ApiError::Unreachable { .. }) => {
+                    if unreachable_since.get().is_none() {
+                        unreachable_since.set(Some(clock.elapsed()));
+                    }
+                }
+                _ => reached.set(true),
+            }
+            reply
+        };
+        let retryable = |error: &ApiError| {
+            let given_up = matches!(error, ApiError::Unreachable { .. })
+                && !reached.get()
+                && unreachable_since.get().is_some_and(|since| {
+                    clock.elapsed().saturating_sub(since) >= UNREACHABLE_GIVE_UP
+                });
+            error.is_transient() && !given_up
+        };
+        loop {
+            if let Some(signal) = self.cancelled() {
+                return (Polled::Cancelled { signal, last }, answers);
+            }
+            let reply =
+                self.call_with_retries(job, &mut probe, retryable, |event| watch.event(&event));
+            if let Some(signal) = self.cancelled() {
+                return (Polled::Cancelled { signal, last }, answers);
+            }
+            match reply {
+                Ok(answer) => {
+                    answers += 1;
+                    match watch.judge(job, &answer, self.elapsed()) {
+                        Decision::KeepPolling => last = Some(answer),
+                        decision => return (Polled::Decided { decision, answer }, answers),
+                    }
+                }
+                Err(error) if error.is_transient() && last.is_some() => {
+                    return (
+                        Polled::TimedOut {
+                            last,
+                            last_error: Some(error),
+                        },
+                        answers,
+                    );
+                }
+                Err(error) => return (Polled::Failed { error, last }, answers),
+            }
+            if self.past_deadline() {
+                return (
+                    Polled::TimedOut {
+                        last,
+                        last_error: None,
+                    },
+                    answers,
+                );
+            }
+            let left = self.schedule.timeout.saturating_sub(self.clock.elapsed());
+            self.sleeper.sleep(self.schedule.interval.min(left));
+        }
+    }
+}
+
 /// Everything the wait remembers about one job.
 struct JobState {
     job: Job,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod answer;
+mod detail;
 mod legacy;
 mod migration;
 mod resolve;
@@ -21,6 +22,7 @@ mod strict_json;
 mod target;
 
 pub use answer::*;
+pub use detail::{MigrationDetail, MigrationStep, Tip};
 pub use migration::step_progress;
 pub use scrub::Secrets;
 pub use target::{Credentials, DOMAIN, Endpoint, INTL_DOMAIN, Language, Target};
@@ -244,6 +246,12 @@ pub fn job_body(job_id: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "JobId": job_id })).expect("a JSON object encodes")
 }
 
+/// The body of `CompleteMigrateJob`.
+pub fn complete_body(job_id: &str, mode: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "JobId": job_id, "CompleteMode": mode }))
+        .expect("a JSON object encodes")
+}
+
 /// Decodes an HTTP answer to the check action of `api`.
 pub fn parse_check_answer(
     api: ApiVersion,
@@ -265,6 +273,15 @@ pub fn parse_check_answer_scrubbed(
         ApiVersion::V2018 => legacy::decode(&envelope),
         ApiVersion::V2021 => migration::decode(&envelope),
     }
+}
+
+/// Decodes an HTTP answer to `DescribeMigrationDetail` (2021-12-06).
+pub fn parse_migration_detail(
+    http_status: u16,
+    body: &[u8],
+    secrets: &Secrets,
+) -> Result<MigrationDetail, ApiError> {
+    detail::decode(&parse_envelope(http_status, body, secrets)?)
 }
 
 /// Decodes the answer to an action that returns nothing but its `RequestId` (create, start).
@@ -514,6 +531,39 @@ impl Client {
         budget: Duration,
     ) -> Result<String, ApiError> {
         self.acknowledged(api.start_action(), api, job_id, timestamp, budget)
+    }
+
+    /// The migration's state (`DescribeMigrationDetail`, 2021-12-06 only).
+    pub fn describe_migration(
+        &self,
+        job_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<MigrationDetail, ApiError> {
+        let version = ApiVersion::V2021.as_str();
+        let (status, body) = self.call(
+            "DescribeMigrationDetail",
+            version,
+            &job_body(job_id),
+            timestamp,
+            budget,
+        )?;
+        parse_migration_detail(status, &body, &self.secrets)
+    }
+
+    /// Completes the migration (`CompleteMigrateJob`, 2021-12-06) with `mode` (`waitForSync` or
+    /// `immediately`); returns its `RequestId`.
+    pub fn complete_migration(
+        &self,
+        job_id: &str,
+        mode: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let body = complete_body(job_id, mode);
+        let version = ApiVersion::V2021.as_str();
+        let (status, body) = self.call("CompleteMigrateJob", version, &body, timestamp, budget)?;
+        parse_acknowledgement(status, &body, &self.secrets)
     }
 
     /// Sends an action on one job whose answer is only its `RequestId`.

@@ -85,7 +85,9 @@ pub fn render(facts: &RunFacts) -> String {
                 problem: &e.problem,
             })
             .collect(),
-        Outcome::Jobs(_) | Outcome::NothingGated | Outcome::DryRun { .. } => Vec::new(),
+        Outcome::Jobs(_) | Outcome::NothingGated | Outcome::DryRun { .. } | Outcome::Stage(_) => {
+            Vec::new()
+        }
     };
     let configured = facts.configured();
     let report = Report {

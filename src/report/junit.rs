@@ -151,7 +151,8 @@ fn system_out(facts: &RunFacts) -> String {
 fn cases(facts: &RunFacts) -> Vec<Case> {
     let errors = match facts.run.outcome {
         Outcome::InvalidConfig(errors) => errors,
-        Outcome::NothingGated => return Vec::new(),
+        // A later stage writes its own report (`report::stage`).
+        Outcome::NothingGated | Outcome::Stage(_) => return Vec::new(),
         Outcome::DryRun { .. } => {
             return vec![Case {
                 classname: "dts-gate".into(),

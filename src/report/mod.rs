@@ -13,6 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod log;
 pub mod outputs;
+pub mod stage;
 pub mod summary;
 mod surroundings;
 mod text;
@@ -220,6 +221,85 @@ impl<W: Write, E: Write> Reporter<W, E> {
     }
 }
 
+impl<W: Write, E: Write> Reporter<W, E> {
+    /// The end of a later stage: the verdict, annotations, report files, outputs and summary.
+    pub fn finish_stage(&mut self, facts: &stage::StageFacts) {
+        let run = facts.run;
+        for job in &run.jobs {
+            let line = match job.result {
+                crate::stage::StageResult::Passed => {
+                    format!("{}: {} stage passed", job.job_id, run.stage.as_str())
+                }
+                _ => format!(
+                    "{}: {} stage {}: {}",
+                    job.job_id,
+                    run.stage.as_str(),
+                    job.result(),
+                    stage::reason(job, "")
+                ),
+            };
+            self.info(&line);
+        }
+        let verdict = if run.passed() {
+            format!("dts-gate: the {} stage passed", run.stage.as_str())
+        } else {
+            format!(
+                "dts-gate: the {} stage did not pass (exit {})",
+                run.stage.as_str(),
+                run.exit_code()
+            )
+        };
+        self.info(&verdict);
+        for notice in stage::notices(facts, run.jobs.len() > 1) {
+            self.notice(&notice);
+        }
+        let files = self.reports.clone();
+        let hostname = files
+            .hostname
+            .clone()
+            .or_else(|| self.surroundings.hostname.clone());
+        let context = junit::Context {
+            started: (self.surroundings.now)() - facts.elapsed,
+            hostname: hostname.as_deref().unwrap_or("localhost"),
+        };
+        let reports: [ReportFile; 3] = [
+            ("JSON report", Setting::ReportJson, &files.json, &|| {
+                stage::json(facts)
+            }),
+            ("JUnit report", Setting::ReportJunit, &files.junit, &|| {
+                stage::junit(facts, &context)
+            }),
+            (
+                "dotenv report",
+                Setting::ReportDotenv,
+                &files.dotenv,
+                &|| stage::dotenv(facts),
+            ),
+        ];
+        self.write_report_files(reports);
+        let Some(github) = self.github.clone() else {
+            return;
+        };
+        if let Some(path) = &github.output_file {
+            let text = outputs_file_text(&stage::outputs(facts), &mut self.surroundings.random);
+            if let Err(e) = append(path, &text) {
+                self.warning(
+                    "Step outputs not written",
+                    &format!("could not append to GITHUB_OUTPUT ({path}): {e}"),
+                );
+            }
+        }
+        if let Some(path) = &github.summary_file
+            && let Err(e) = append(path, &stage::summary(facts))
+        {
+            self.warning(
+                "Job summary not written",
+                &format!("could not append to GITHUB_STEP_SUMMARY ({path}): {e}"),
+            );
+        }
+    }
+}
+
 /// What a report is called, its variable, its path if asked for, and how to render it.
 type ReportFile<'a> = (&'a str, Setting, &'a Option<String>, &'a dyn Fn() -> String);
 
@@ -250,6 +330,10 @@ impl<W: Write, E: Write> Reporter<W, E> {
                 &|| dotenv::render(facts),
             ),
         ];
+        self.write_report_files(reports);
+    }
+
+    fn write_report_files(&mut self, reports: [ReportFile; 3]) {
         for (what, setting, path, render) in reports {
             let Some(path) = path else { continue };
             if let Err(e) = replace_file(path, &render()) {
