@@ -25,6 +25,7 @@ pub(crate) mod fixtures;
 use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
+use std::time::Duration;
 
 pub use annotations::{Level, MAX_ANNOTATIONS_PER_KIND, Notice, cap_annotations, notices};
 pub use facts::{JobJson, RunFacts, RunSummary};
@@ -185,27 +186,14 @@ impl<W: Write, E: Write> Reporter<W, E> {
                 self.notice(notice);
             }
         }
-        self.write_reports(&facts);
-        let Some(github) = self.github.clone() else {
-            return;
-        };
-        if let Some(path) = &github.output_file {
-            let text = outputs_file_text(&outputs(&facts), &mut self.surroundings.random);
-            if let Err(e) = append(path, &text) {
-                self.warning(
-                    "Step outputs not written",
-                    &format!("could not append to GITHUB_OUTPUT ({path}): {e}"),
-                );
-            }
-        }
-        if let Some(path) = &github.summary_file
-            && let Err(e) = append(path, &summary_markdown(&facts))
-        {
-            self.warning(
-                "Job summary not written",
-                &format!("could not append to GITHUB_STEP_SUMMARY ({path}): {e}"),
-            );
-        }
+        self.publish(&Documents {
+            elapsed: facts.run.elapsed,
+            json: &|| json::render(&facts),
+            junit: &|context| junit::render(&facts, context),
+            dotenv: &|| dotenv::render(&facts),
+            outputs: &|| outputs(&facts),
+            summary: &|| summary_markdown(&facts),
+        });
     }
 
     /// On GitHub, `::add-mask::<value>` (escaped like annotation data), so the runner hides
@@ -253,27 +241,55 @@ impl<W: Write, E: Write> Reporter<W, E> {
         for notice in stage::notices(facts, run.jobs.len() > 1) {
             self.notice(&notice);
         }
+        self.publish(&Documents {
+            elapsed: facts.elapsed,
+            json: &|| stage::json(facts),
+            junit: &|context| stage::junit(facts, context),
+            dotenv: &|| stage::dotenv(facts),
+            outputs: &|| stage::outputs(facts),
+            summary: &|| stage::summary(facts),
+        });
+    }
+}
+
+/// Every document the end of a run writes, each rendered only when it is written.
+struct Documents<'a> {
+    /// How long the run took: JUnit dates the run from it.
+    elapsed: Duration,
+    json: &'a dyn Fn() -> String,
+    junit: &'a dyn Fn(&junit::Context) -> String,
+    dotenv: &'a dyn Fn() -> String,
+    outputs: &'a dyn Fn() -> Vec<(&'static str, String)>,
+    summary: &'a dyn Fn() -> String,
+}
+
+/// What a report is called, its variable, its path if asked for, and how to render it.
+type ReportFile<'a> = (&'a str, Setting, &'a Option<String>, &'a dyn Fn() -> String);
+
+impl<W: Write, E: Write> Reporter<W, E> {
+    /// Writes each requested report file, replacing what was there, then on GitHub the step
+    /// outputs and the job summary. A file that cannot be written is a warning: the exit code
+    /// carries the verdict either way.
+    fn publish(&mut self, docs: &Documents) {
         let files = self.reports.clone();
         let hostname = files
             .hostname
             .clone()
             .or_else(|| self.surroundings.hostname.clone());
         let context = junit::Context {
-            started: (self.surroundings.now)() - facts.elapsed,
+            started: (self.surroundings.now)() - docs.elapsed,
             hostname: hostname.as_deref().unwrap_or("localhost"),
         };
         let reports: [ReportFile; 3] = [
-            ("JSON report", Setting::ReportJson, &files.json, &|| {
-                stage::json(facts)
-            }),
+            ("JSON report", Setting::ReportJson, &files.json, docs.json),
             ("JUnit report", Setting::ReportJunit, &files.junit, &|| {
-                stage::junit(facts, &context)
+                (docs.junit)(&context)
             }),
             (
                 "dotenv report",
                 Setting::ReportDotenv,
                 &files.dotenv,
-                &|| stage::dotenv(facts),
+                docs.dotenv,
             ),
         ];
         self.write_report_files(reports);
@@ -281,7 +297,7 @@ impl<W: Write, E: Write> Reporter<W, E> {
             return;
         };
         if let Some(path) = &github.output_file {
-            let text = outputs_file_text(&stage::outputs(facts), &mut self.surroundings.random);
+            let text = outputs_file_text(&(docs.outputs)(), &mut self.surroundings.random);
             if let Err(e) = append(path, &text) {
                 self.warning(
                     "Step outputs not written",
@@ -290,47 +306,13 @@ impl<W: Write, E: Write> Reporter<W, E> {
             }
         }
         if let Some(path) = &github.summary_file
-            && let Err(e) = append(path, &stage::summary(facts))
+            && let Err(e) = append(path, &(docs.summary)())
         {
             self.warning(
                 "Job summary not written",
                 &format!("could not append to GITHUB_STEP_SUMMARY ({path}): {e}"),
             );
         }
-    }
-}
-
-/// What a report is called, its variable, its path if asked for, and how to render it.
-type ReportFile<'a> = (&'a str, Setting, &'a Option<String>, &'a dyn Fn() -> String);
-
-impl<W: Write, E: Write> Reporter<W, E> {
-    /// Writes each requested report file, replacing what was there. A file that cannot be written
-    /// is a warning: the exit code carries the verdict either way.
-    fn write_reports(&mut self, facts: &RunFacts) {
-        let files = self.reports.clone();
-        let hostname = files
-            .hostname
-            .clone()
-            .or_else(|| self.surroundings.hostname.clone());
-        let context = junit::Context {
-            started: (self.surroundings.now)() - facts.run.elapsed,
-            hostname: hostname.as_deref().unwrap_or("localhost"),
-        };
-        let reports: [ReportFile; 3] = [
-            ("JSON report", Setting::ReportJson, &files.json, &|| {
-                json::render(facts)
-            }),
-            ("JUnit report", Setting::ReportJunit, &files.junit, &|| {
-                junit::render(facts, &context)
-            }),
-            (
-                "dotenv report",
-                Setting::ReportDotenv,
-                &files.dotenv,
-                &|| dotenv::render(facts),
-            ),
-        ];
-        self.write_report_files(reports);
     }
 
     fn write_report_files(&mut self, reports: [ReportFile; 3]) {
