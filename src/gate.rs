@@ -657,12 +657,14 @@ mod tests {
         gate_on(None, config, dts, cancelled)
     }
 
-    fn gate_on(
+    /// Runs `body` against the scripted `dts` and fake time, with a reporter writing to
+    /// memory; returns what `body` returned and the log.
+    fn with_seams<T>(
         github: Option<crate::config::GithubRunner>,
-        config: &Config,
         dts: &ScriptedDts,
         cancelled: Cancelled,
-    ) -> Ran {
+        body: impl FnOnce(&mut Seams, &mut Reporter<&mut Vec<u8>, &mut Vec<u8>>) -> T,
+    ) -> (T, String) {
         let mut sleeper = dts.time.clone();
         let mut seams = Seams {
             dts,
@@ -678,9 +680,21 @@ mod tests {
             &mut err,
             crate::report::fixtures::fixed_surroundings(),
         );
-        let (reports, requests) = gate_jobs(config, &mut seams, &mut reporter);
+        let value = body(&mut seams, &mut reporter);
         drop(reporter);
         let log = String::from_utf8(out).unwrap() + &String::from_utf8(err).unwrap();
+        (value, log)
+    }
+
+    fn gate_on(
+        github: Option<crate::config::GithubRunner>,
+        config: &Config,
+        dts: &ScriptedDts,
+        cancelled: Cancelled,
+    ) -> Ran {
+        let ((reports, requests), log) = with_seams(github, dts, cancelled, |seams, reporter| {
+            gate_jobs(config, seams, reporter)
+        });
         Ran {
             reports,
             requests,
@@ -939,27 +953,9 @@ mod tests {
     }
 
     fn stage(config: &Config, dts: &ScriptedDts, cancelled: Cancelled) -> (StageRun, String) {
-        let mut sleeper = dts.time.clone();
-        let mut seams = Seams {
-            dts,
-            clock: &dts.time,
-            sleeper: &mut sleeper,
-            cancelled,
-            jitter_seed: 7,
-        };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut reporter = Reporter::new(
-            None,
-            &mut out,
-            &mut err,
-            crate::report::fixtures::fixed_surroundings(),
-        );
-        let (run, _) = stage_gate::gate_stage(config, &mut seams, &mut reporter);
-        drop(reporter);
-        (
-            run,
-            String::from_utf8(out).unwrap() + &String::from_utf8(err).unwrap(),
-        )
+        with_seams(None, dts, cancelled, |seams, reporter| {
+            stage_gate::gate_stage(config, seams, reporter).0
+        })
     }
 
     fn staged(stage: Stage, extra: &[(&str, &str)]) -> Config {
