@@ -108,6 +108,7 @@ ENVIRONMENT:
                                           an identical pass after it is an error (CreatedCheckNotSeen)
     DTS_START_MIGRATION         false     true: call StartMigrateJob for every job once all passed
     DTS_FAIL_FAST               true      false: wait for every job even once one cannot pass
+    DTS_FAIL_ON_WARNING         false     true: a check that passed with warnings does not pass
     DTS_MAX_REQUEST_RATE        10        requests per second at most (the service allows 20 per action
                                           for the whole sub-account); halved while throttled
     DTS_STAGE                   check     check, ready or complete; the first argument wins over it
@@ -128,7 +129,7 @@ ENVIRONMENT:
 
 OUTPUTS (GitHub Actions, GITHUB_OUTPUT, in every outcome):
     passed, result (passed | not-passed | timed-out | error | cancelled | dry-run), status, check-flag, progress,
-    error-code, error-message, request-id, polls, elapsed-seconds, failed-steps, warning-steps,
+    error-code, error-message, request-id, polls, elapsed-seconds, failed-steps, warning-steps, skipped-steps,
     jobs (JSON, one object per job), migration-started
     Also ::error/::warning annotations and a job summary (GITHUB_STEP_SUMMARY).
 

@@ -77,6 +77,7 @@ pub struct Vars {
     dts_create_grace: Option<String>,
     dts_start_migration: Option<String>,
     dts_fail_fast: Option<String>,
+    dts_fail_on_warning: Option<String>,
     dts_max_request_rate: Option<String>,
     dts_dry_run: Option<String>,
     dts_demo: Option<String>,
@@ -136,6 +137,8 @@ pub struct Config {
     pub start_migration: bool,
     /// Stop waiting for the other jobs once one cannot pass (`DTS_FAIL_FAST`, default true).
     pub fail_fast: bool,
+    /// A check that passed with warnings does not pass (`DTS_FAIL_ON_WARNING`).
+    pub fail_on_warning: bool,
     /// Requests per second this gate may send (`DTS_MAX_REQUEST_RATE`), fewer while throttled.
     pub max_request_rate: f64,
     /// CA certificates from `SSL_CERT_FILE`, trusted besides the Mozilla roots.
@@ -524,6 +527,10 @@ impl Vars {
         ));
         let max_request_rate =
             check.keep(request_rate(non_empty(self.dts_max_request_rate.clone())));
+        let fail_on_warning = check.keep(boolean(
+            "DTS_FAIL_ON_WARNING",
+            self.dts_fail_on_warning.clone(),
+        ));
         // Unset means true, like GitHub's matrix; only `false` waits for every job.
         let fail_fast = match non_empty(self.dts_fail_fast.clone()) {
             None => Some(true),
@@ -586,6 +593,7 @@ impl Vars {
                 create_grace: create_grace?,
                 start_migration: start_migration?,
                 fail_fast: fail_fast?,
+                fail_on_warning: fail_on_warning?,
                 max_request_rate: max_request_rate?,
                 extra_roots,
                 warnings: Vec::new(),

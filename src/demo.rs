@@ -382,6 +382,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         create_grace: Duration::ZERO,
         start_migration: false,
         fail_fast: true,
+        fail_on_warning: false,
         max_request_rate: crate::pace::DEFAULT_BUDGET,
         extra_roots: None,
         warnings: Vec::new(),

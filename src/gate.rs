@@ -225,6 +225,7 @@ pub fn gate_jobs<W: Write, E: Write>(
     let mut poller = Poller::new(seams.clock, &mut *seams.sleeper, schedule)
         .with_cancellation(cancelled)
         .with_fail_fast(config.fail_fast)
+        .with_fail_on_warning(config.fail_on_warning)
         .with_request_budget(config.max_request_rate);
     let stretched = pace::effective_interval(
         config.job_ids.len(),

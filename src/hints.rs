@@ -36,6 +36,7 @@ pub enum Setting {
     ReportJunit,
     ReportDotenv,
     FailFast,
+    FailOnWarning,
     DryRun,
     MaxRequestRate,
     RoleArn,
@@ -69,6 +70,7 @@ impl Setting {
             Setting::ReportJunit => "DTS_REPORT_JUNIT",
             Setting::ReportDotenv => "DTS_REPORT_DOTENV",
             Setting::FailFast => "DTS_FAIL_FAST",
+            Setting::FailOnWarning => "DTS_FAIL_ON_WARNING",
             Setting::DryRun => "DTS_DRY_RUN",
             Setting::MaxRequestRate => "DTS_MAX_REQUEST_RATE",
             Setting::RoleArn => "TENCENTCLOUD_ROLE_ARN",
@@ -102,6 +104,7 @@ impl Setting {
             Setting::ReportJunit => "report-junit",
             Setting::ReportDotenv => "report-dotenv",
             Setting::FailFast => "fail-fast",
+            Setting::FailOnWarning => "fail-on-warning",
             Setting::DryRun => "dry-run",
             Setting::MaxRequestRate => "max-request-rate",
             Setting::RoleArn => "role-arn",
@@ -307,6 +310,11 @@ pub fn create_a_check(surface: Surface) -> String {
     )
 }
 
+/// The setting that turns a pass with warnings into a failure, as the user set it.
+pub fn fail_on_warning(surface: Surface) -> String {
+    surface.assignment(Setting::FailOnWarning, "true")
+}
+
 /// How to make the gate wait for every job even once one cannot pass.
 pub fn wait_for_every_job(surface: Surface) -> String {
     format!(
@@ -470,6 +478,7 @@ mod tests {
             Setting::ReportJunit,
             Setting::ReportDotenv,
             Setting::FailFast,
+            Setting::FailOnWarning,
             Setting::DryRun,
             Setting::MaxRequestRate,
             Setting::RoleArn,

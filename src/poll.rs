@@ -108,6 +108,8 @@ pub struct Poller<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> {
     cancelled: Option<Cancelled<'a>>,
     /// Stop waiting for the other jobs once one cannot pass.
     fail_fast: bool,
+    /// A pass with warnings (`DTS_FAIL_ON_WARNING`) does not pass.
+    fail_on_warning: bool,
     /// How far apart requests are, slowed by throttling answers.
     pace: Pace,
 }
@@ -123,8 +125,16 @@ impl<'a, C: Clock + ?Sized, S: Sleeper + ?Sized> Poller<'a, C, S> {
             requests: 0,
             cancelled: None,
             fail_fast: false,
+            fail_on_warning: false,
             pace: Pace::new(DEFAULT_BUDGET),
         }
+    }
+
+    /// A check that passed with warnings (warning steps or items, skipped failures) counts as
+    /// not passed.
+    pub fn with_fail_on_warning(mut self, fail_on_warning: bool) -> Self {
+        self.fail_on_warning = fail_on_warning;
+        self
     }
 
     /// Sends at most `budget` requests per second, fewer while the service throttles.
@@ -512,6 +522,12 @@ impl JobState {
                 }
                 let fresh = judgement == Judgement::Fresh;
                 match decide(&answer) {
+                    Decision::Passed
+                        if fresh && poller.fail_on_warning && answer.has_warnings() =>
+                    {
+                        self.outcome = Some(JobOutcome::NotPassed(answer));
+                        return;
+                    }
                     Decision::Passed if fresh => {
                         self.outcome = Some(JobOutcome::Passed(answer));
                         return;
@@ -1166,6 +1182,38 @@ mod tests {
         }
         // 20 jobs at 4 per second: a round takes 5 s, so each job's interval stretched to 5 s.
         assert!(at.len() <= 4 * 10 + 20, "{} requests in 10 s", at.len());
+    }
+
+    #[test]
+    fn a_pass_with_warnings_fails_only_when_asked() {
+        let mut warned = answer("success", None);
+        warned.api = ApiVersion::V2021;
+        warned.check_flag = Some(CheckFlag::Name("checkPass".into()));
+        warned.steps = vec![crate::api::CheckStep {
+            step_id: "BinlogParamCheck".into(),
+            status: "warning".into(),
+            ..Default::default()
+        }];
+        let run = |fail_on_warning: bool| {
+            let time = FakeTime::default();
+            let mut sleeper = time.clone();
+            let mut poller = Poller::new(&time, &mut sleeper, schedule(1000, 60))
+                .with_fail_on_warning(fail_on_warning);
+            let jobs = vec![Job {
+                id: "dts-a".into(),
+                freshness: None,
+            }];
+            poller
+                .wait_all(jobs, |_, _| Ok(warned.clone()), |_| {})
+                .remove(0)
+        };
+        assert!(matches!(run(false).outcome, JobOutcome::Passed(_)));
+        assert!(matches!(run(true).outcome, JobOutcome::NotPassed(_)));
+        // A clean pass passes either way.
+        let mut clean = warned.clone();
+        clean.steps[0].status = "pass".into();
+        assert!(!clean.has_warnings());
+        assert!(warned.has_warnings());
     }
 
     fn unreachable() -> ApiError {

@@ -332,7 +332,7 @@ fn api_text_cannot_inject_commands_or_outputs() {
     // Outputs read back byte for byte, and no extra ones appear.
     assert_eq!(run.output("error-message"), message);
     assert_eq!(run.output("passed"), "false");
-    assert_eq!(run.outputs.as_ref().unwrap().len(), 14);
+    assert_eq!(run.outputs.as_ref().unwrap().len(), 15);
     // The summary quotes it inertly.
     assert!(!run.summary.contains("\n::"));
     assert!(!run.summary.contains('\u{1b}'));

@@ -222,7 +222,7 @@ fn names_reasons_and_logs_cannot_inject() {
     assert!(commands[0].data.contains(&shown));
     assert_eq!(run.output("passed"), "false");
     assert_eq!(run.output("failed-steps"), hostile);
-    assert_eq!(run.outputs.as_ref().unwrap().len(), 14);
+    assert_eq!(run.outputs.as_ref().unwrap().len(), 15);
     let outside = gate(&server).outside_github().run();
     assert!(outside.commands().is_empty(), "{outside:?}");
 }
@@ -250,5 +250,35 @@ fn demo_plays_a_2021_check() {
         error.data.contains("REPLICATION CLIENT")
             && error.data.contains("Solution: ")
             && error.data.contains("Help: https://")
+    );
+}
+
+#[test]
+fn a_skipped_failed_step_passes_but_is_shown_and_fail_on_warning_fails_the_pass() {
+    let mut server = Server::new();
+    let _mock = reply(&mut server, SDK_EXAMPLE, 2);
+    // By default the service's pass stands, and the skipped failure is said first.
+    let run = gate(&server).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let skipped = run.output("skipped-steps").to_string();
+    assert!(!skipped.is_empty(), "{run:?}");
+    assert!(
+        run.summary
+            .contains("Failed check steps skipped by the user, not passed"),
+        "{}",
+        run.summary
+    );
+    // DTS_FAIL_ON_WARNING=true: the same answer does not pass.
+    let run = gate(&server).env("DTS_FAIL_ON_WARNING", "true").run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("passed"), "false");
+    assert_eq!(run.output("result"), "not-passed");
+    let errors = run.commands_named("error");
+    assert!(
+        errors.iter().any(|e| e.properties[0]
+            .1
+            .starts_with("DTS check passed with warnings")
+            && e.data.contains("DTS_FAIL_ON_WARNING=true fails them")),
+        "{errors:?}"
     );
 }

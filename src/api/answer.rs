@@ -81,6 +81,19 @@ impl CheckAnswer {
         self.steps.iter().filter(|s| s.is_warning())
     }
 
+    /// Failed steps the user chose to skip (`SkipCheckItem`): the check passes over them.
+    pub fn skipped_failures(&self) -> impl Iterator<Item = &CheckStep> {
+        self.steps.iter().filter(|s| s.is_skipped_failure())
+    }
+
+    /// Anything short of a clean pass: a warning step or item, a failure the user skipped, or a
+    /// failed step in a check the service still calls passed.
+    pub fn has_warnings(&self) -> bool {
+        self.warning_steps().next().is_some()
+            || self.failed_steps().next().is_some()
+            || self.items().any(|(_, item)| item.is_warning())
+    }
+
     /// Every item of every step, with its step, in the service's order.
     pub fn items(&self) -> impl Iterator<Item = (&CheckStep, &CheckItem)> {
         self.steps

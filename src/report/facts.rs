@@ -87,6 +87,8 @@ pub struct Scalars {
     /// Step ids, comma-separated.
     pub failed_steps: String,
     pub warning_steps: String,
+    /// Failed steps the user skipped: passed over, never silently.
+    pub skipped_steps: String,
     pub migration_started: bool,
 }
 
@@ -148,6 +150,7 @@ impl<'a> RunFacts<'a> {
             elapsed_seconds: run.elapsed.as_secs(),
             failed_steps: field(|a| step_ids(a.failed_steps())),
             warning_steps: field(|a| step_ids(a.warning_steps())),
+            skipped_steps: field(|a| step_ids(a.skipped_failures())),
             migration_started: run.outcome.migration_started(),
         };
         let verdict = verdict::run_verdict(run, &jobs);

@@ -483,7 +483,7 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(o["failed-steps"], "SrcPrivilegeCheck,DstEmptyCheck");
-        assert_eq!(o.len(), 14);
+        assert_eq!(o.len(), 15);
         // The counting random source gave the first delimiter.
         assert!(outputs_text.starts_with(&format!("passed<<ghadelimiter_{:032x}\n", 1u128)));
         assert!(summary.starts_with("### ❌ DTS check did not pass: dts-1kl0iy0v\n"));
@@ -567,7 +567,7 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(o["failed-steps"], "X\n::error::y");
-        assert_eq!(o.len(), 14);
+        assert_eq!(o.len(), 15);
         assert!(!summary.contains("\n::") && !summary.contains("](https://x.example/\n"));
         // Outside GitHub too: every line is inert.
         let event = Event::Answer {

@@ -41,6 +41,7 @@ pub fn outputs(facts: &RunFacts) -> Vec<(&'static str, String)> {
         ("elapsed-seconds", s.elapsed_seconds.to_string()),
         ("failed-steps", s.failed_steps.clone()),
         ("warning-steps", s.warning_steps.clone()),
+        ("skipped-steps", s.skipped_steps.clone()),
         ("jobs", jobs),
         ("migration-started", s.migration_started.to_string()),
     ]
@@ -136,7 +137,7 @@ mod tests {
         assert_eq!(o["elapsed-seconds"], "12");
         assert_eq!(o["failed-steps"], "");
         assert_eq!(o["warning-steps"], "");
-        assert_eq!(outputs(&RunFacts::of(&run_of(&outcome))).len(), 14);
+        assert_eq!(outputs(&RunFacts::of(&run_of(&outcome))).len(), 15);
         assert_eq!(o["migration-started"], "false");
         let jobs: serde_json::Value = serde_json::from_str(&o["jobs"]).unwrap();
         assert_eq!(jobs[0]["id"], JOB);
@@ -276,6 +277,6 @@ mod tests {
         )));
         let o = output_map(&outcome);
         assert_eq!(o["failed-steps"], "X\n::error::y");
-        assert_eq!(o.len(), 14);
+        assert_eq!(o.len(), 15);
     }
 }

@@ -188,6 +188,17 @@ fn start_text(start: &Start) -> String {
 /// and the service's message when the verdict above already quotes it.
 fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
     let run = facts.run;
+    // A failure the user skipped is passed over by the service: say so first, never silently.
+    if let Some(a) = job.answer {
+        let skipped: Vec<String> = a.skipped_failures().map(|s| s.label()).collect();
+        if !skipped.is_empty() {
+            let _ = writeln!(
+                md,
+                "> ⚠️ **Failed check steps skipped by the user, not passed**: {}. The service does not hold them against the check; make sure they are safe to ignore before you start the migration.\n",
+                markdown_text(&skipped.join(", "))
+            );
+        }
+    }
     let mut rows: Vec<(&str, String)> = vec![
         ("Job", markdown_text(job.id())),
         ("Region", markdown_text(run.region)),

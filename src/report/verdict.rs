@@ -8,7 +8,7 @@ use super::log::count;
 use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckStep};
 use crate::duration;
 use crate::hints::{self, Surface};
-use crate::outcome::{JobOutcome, JobReport, Severity, Start};
+use crate::outcome::{Decision, JobOutcome, JobReport, Severity, Start, decide};
 
 /// A title and a paragraph.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +81,23 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
                 a.request_id
             ),
         ),
+        // A pass the service reported, refused because it came with warnings.
+        JobOutcome::NotPassed(a) if decide(a) == Decision::Passed => {
+            let warned: Vec<String> = a.warning_steps().map(|s| s.label()).collect();
+            (
+                format!("DTS check passed with warnings: {id}"),
+                format!(
+                    "the service passed the check (CheckFlag {}), but with warnings{}, and {} fails them. {DO_NOT_START}",
+                    flag_text(a.check_flag.as_ref()),
+                    if warned.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in {}", warned.join(", "))
+                    },
+                    hints::fail_on_warning(run.surface)
+                ),
+            )
+        }
         JobOutcome::NotPassed(a) => {
             let reason = if let Some(found) = findings(a) {
                 found
