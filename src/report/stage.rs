@@ -383,6 +383,7 @@ mod tests {
             }),
             polls: 2,
             completed_by: None,
+            compare: None,
         }
     }
 
