@@ -660,4 +660,20 @@ mod tests {
             Some("InvalidParameter")
         );
     }
+
+    #[test]
+    fn the_compare_demo_runs_then_finds_the_same_data_or_a_differing_table() {
+        let running = simulated_compare("DescribeCompareTasks", DemoMode::Pass, 1);
+        assert_eq!(running["Response"]["Items"][0]["Status"], "running");
+        let done = simulated_compare("DescribeCompareTasks", DemoMode::Pass, 3);
+        assert_eq!(done["Response"]["Items"][0]["Conclusion"], "same");
+        let same = simulated_compare("DescribeCompareReport", DemoMode::Pass, 3);
+        assert_eq!(same["Response"]["Abstract"]["DifferentTables"], 0);
+        let different = simulated_compare("DescribeCompareReport", DemoMode::Fail, 3);
+        assert_eq!(different["Response"]["Abstract"]["Conclusion"], "different");
+        assert_eq!(
+            different["Response"]["Detail"]["Difference"]["Items"][0]["Table"],
+            "orders"
+        );
+    }
 }

@@ -239,6 +239,7 @@ mod tests {
             ("TENCENTCLOUD_REGION", "ap-shanghai-fsi"),
         ]
         .iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
         .chain(extra)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
@@ -286,5 +287,39 @@ mod tests {
             ]
         );
         assert!(calls.iter().all(|c| c.version == "2021-12-06"));
+    }
+
+    #[test]
+    fn plans_the_compare_calls_with_a_stop_only_for_a_created_task() {
+        let mut created = config(&[("DTS_JOB_ID", "dts-aaa1"), ("DTS_COMPARE_THREADS", "2")]);
+        created.stage = Stage::Compare;
+        let calls = plan(&created);
+        let actions: Vec<_> = calls.iter().map(|c| c.action).collect();
+        assert_eq!(
+            actions,
+            [
+                "CreateCompareTask",
+                "StartCompare",
+                "DescribeCompareTasks",
+                "DescribeCompareReport",
+                "StopCompare"
+            ]
+        );
+        assert!(
+            calls[0].body.contains(
+                r#""ObjectMode":"sameAsMigrate","Options":{"Method":"dataCheck","ThreadCount":2}"#
+            ),
+            "{}",
+            calls[0].body
+        );
+        let mut given = config(&[
+            ("DTS_JOB_ID", "dts-aaa1"),
+            ("DTS_COMPARE_TASK_ID", "dts-aaa1-cmp-x"),
+        ]);
+        given.stage = Stage::Compare;
+        let calls = plan(&given);
+        let actions: Vec<_> = calls.iter().map(|c| c.action).collect();
+        assert_eq!(actions, ["DescribeCompareTasks", "DescribeCompareReport"]);
+        assert!(calls[0].body.contains("dts-aaa1-cmp-x"));
     }
 }
