@@ -279,7 +279,8 @@ pub fn compare_reading(task: &CompareTask) -> Reading {
     }
 }
 
-/// The `compare` verdict on a finished task: `Ok(warnings)` only when the task succeeded, the
+/// The `compare` verdict on a finished task: `Ok(warnings)` only when the task and its report
+/// (`Abstract.Status`) succeeded, the
 /// conclusion is `same` (in the task and the report) with no different table or row (both
 /// counted as zero); `Err(why)` otherwise. Skipped tables are warnings, or the failure when
 /// `fail_on_skipped`. Anything missing or unknown fails.
@@ -291,7 +292,7 @@ pub fn compare_verdict(
     if task.status != "success" {
         return Err(format!("the compare task ended {}", quoted(&task.status)));
     }
-    if !report.status.is_empty() && report.status != "success" {
+    if report.status != "success" {
         return Err(format!(
             "the compare report's Status is {}",
             quoted(&report.status)
@@ -742,6 +743,9 @@ mod tests {
         let mut failed = same.clone();
         failed.status = "failed".into();
         assert!(compare_verdict(&task("success", "same"), &failed, false).is_err());
+        // A report that does not say it succeeded is not a pass either.
+        failed.status = String::new();
+        assert!(compare_verdict(&task("success", "same"), &failed, false).is_err());
     }
 
     #[test]
@@ -774,6 +778,74 @@ mod tests {
         }
         for s in ["", "Success", "done"] {
             assert_eq!(compare_reading(&task(s, "")), Reading::Unknown, "{s}");
+        }
+    }
+
+    mod compare_properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn words() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "",
+                "same",
+                "different",
+                "skipAll",
+                "Same",
+                "success",
+                "failed",
+                "running",
+                "canceled",
+                "weird",
+            ])
+            .prop_map(str::to_string)
+        }
+
+        proptest! {
+            /// Whatever the two answers say, the verdict is a pass only on a successful task
+            /// and report, one conclusion `same`, both counts known and zero, and no skipped
+            /// table when skipped tables fail.
+            #[test]
+            fn compare_passes_only_on_a_well_formed_same(
+                status in words(),
+                report_status in words(),
+                task_conclusion in words(),
+                report_conclusion in words(),
+                tables in prop::option::of(0i64..3),
+                rows in prop::option::of(0i64..3),
+                skipped in 0i64..2,
+                fail_on_skipped in any::<bool>(),
+            ) {
+                let task = CompareTask {
+                    status: status.clone(),
+                    conclusion: task_conclusion.clone(),
+                    listed: true,
+                    ..CompareTask::default()
+                };
+                let report = CompareReport {
+                    status: report_status.clone(),
+                    conclusion: report_conclusion.clone(),
+                    different_tables: tables,
+                    different_rows: rows,
+                    skipped_tables: Some(skipped),
+                    ..CompareReport::default()
+                };
+                let conclusion = if report_conclusion.is_empty() {
+                    &task_conclusion
+                } else {
+                    &report_conclusion
+                };
+                let expected = status == "success"
+                    && report_status == "success"
+                    && (task_conclusion.is_empty() || task_conclusion == *conclusion)
+                    && conclusion == "same"
+                    && tables == Some(0)
+                    && rows == Some(0)
+                    && (skipped == 0 || !fail_on_skipped);
+                let verdict = compare_verdict(&task, &report, fail_on_skipped);
+                prop_assert_eq!(verdict.is_ok(), expected, "{:?}", verdict);
+            }
         }
     }
 }
