@@ -280,9 +280,8 @@ pub fn compare_reading(task: &CompareTask) -> Reading {
 }
 
 /// The `compare` verdict on a finished task: `Ok(warnings)` only when the task and its report
-/// (`Abstract.Status`) succeeded, the
-/// conclusion is `same` (in the task and the report) with no different table or row (both
-/// counted as zero); `Err(why)` otherwise. Skipped tables are warnings, or the failure when
+/// (`Abstract.Status`) succeeded, the conclusion is `same` (in the task and the report) with no
+/// different table or row (both counted as zero); `Err(why)` otherwise. Skipped tables are warnings, or the failure when
 /// `fail_on_skipped`. Anything missing or unknown fails.
 pub fn compare_verdict(
     task: &CompareTask,
