@@ -272,7 +272,7 @@ pub fn json(facts: &StageFacts) -> String {
 /// The dotenv report: machine values only.
 pub fn dotenv(facts: &StageFacts) -> String {
     let outputs = outputs(facts);
-    let keys = [
+    let mut keys = vec![
         ("DTS_GATE_PASSED", "passed"),
         ("DTS_GATE_RESULT", "result"),
         ("DTS_GATE_STAGE", "stage"),
@@ -285,6 +285,15 @@ pub fn dotenv(facts: &StageFacts) -> String {
         ("DTS_GATE_POLLS", "polls"),
         ("DTS_GATE_ELAPSED_SECONDS", "elapsed-seconds"),
     ];
+    if facts.run.stage == Stage::Compare {
+        keys.extend([
+            ("DTS_GATE_COMPARE_TASK_ID", "compare-task-id"),
+            ("DTS_GATE_CONCLUSION", "conclusion"),
+            ("DTS_GATE_DIFFERENT_TABLES", "different-tables"),
+            ("DTS_GATE_DIFFERENT_ROWS", "different-rows"),
+            ("DTS_GATE_SKIPPED_TABLES", "skipped-tables"),
+        ]);
+    }
     let mut text: String = keys
         .iter()
         .map(|(key, name)| {
@@ -867,6 +876,9 @@ mod tests {
         assert_eq!(get("compare-task-id"), "dts-1-cmp-1");
         assert_eq!(get("status"), "success");
         assert_eq!(get("request-id"), "req-report");
+        let env = dotenv(&facts);
+        assert!(env.contains("DTS_GATE_CONCLUSION=different\n"), "{env}");
+        assert!(env.contains("DTS_GATE_DIFFERENT_TABLES=2\n"), "{env}");
         let notes = notices(&facts, false);
         let errors: Vec<_> = notes
             .iter()
