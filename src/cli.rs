@@ -75,7 +75,7 @@ USAGE:
                              for Status success); API 2021-12-06 for ready and complete
     dts-gate --demo          run against a built-in simulated DTS endpoint; no credentials needed
     dts-gate --demo=fail     the same, with a check that does not pass
-    dts-gate ready --demo    the same for a later stage (ready or complete; --demo=fail too)
+    dts-gate ready --demo    the same for a later stage (ready, compare or complete; --demo=fail too)
     dts-gate --dry-run       validate the configuration and print the calls it would make; send nothing
     dts-gate --help | --version
 
@@ -111,11 +111,16 @@ ENVIRONMENT:
     DTS_FAIL_ON_WARNING         false     true: a check that passed with warnings does not pass
     DTS_MAX_REQUEST_RATE        10        requests per second at most (the service allows 20 per action
                                           for the whole sub-account); halved while throttled
-    DTS_STAGE                   check     check, ready or complete; the first argument wins over it
+    DTS_STAGE                   check     check, ready, compare or complete; the first argument wins over it
     DTS_MAX_LAG                 unset     ready/complete: SecondsBehindMaster at most this (30s); -1 is unknown
     DTS_MAX_LAG_MB              unset     ready/complete: MasterSlaveDistance (MB) at most this
     DTS_LAG_SETTLE              30s       ready: how long the lag must hold within the limits; 0 for once
     DTS_COMPLETE_MODE           waitForSync  complete: or immediately (complete whatever the lag)
+    DTS_COMPARE_TASK_ID         unset     compare: gate this existing task (one job) instead of creating one
+    DTS_COMPARE_METHOD          dataCheck compare: or sampleDataCheck or rowsCount, for a created task
+    DTS_COMPARE_SAMPLE_RATE     unset     compare: percent of rows sampled (1-100; the service's 100)
+    DTS_COMPARE_THREADS         unset     compare: threads comparing (1-8; the service's 1)
+    DTS_FAIL_ON_SKIPPED_TABLES  false     compare: true fails on tables not compared (else warnings)
     DTS_DRY_RUN                 false     true: like --dry-run, but exits 2 (it checked nothing)
     DTS_DEMO                    unset     pass or fail: the same as --demo / --demo=fail; refused while
                                           a job or credentials are set
@@ -194,8 +199,9 @@ mod tests {
         assert_eq!(parse(&["ready", "--dry-run"]), staged(Stage::Ready));
         assert_eq!(parse(&["complete", "--dry-run"]), staged(Stage::Complete));
         assert_eq!(parse(&["check", "--dry-run"]), staged(Stage::Check));
-        let unknown = parse(&["compare"]).unwrap_err();
-        assert!(unknown.contains("unknown stage \"compare\""), "{unknown}");
+        assert_eq!(parse(&["compare", "--dry-run"]), staged(Stage::Compare));
+        let unknown = parse(&["cutover"]).unwrap_err();
+        assert!(unknown.contains("unknown stage \"cutover\""), "{unknown}");
         // Only the first argument names a stage.
         assert!(parse(&["--dry-run", "ready"]).is_err());
     }

@@ -18,7 +18,9 @@ use crate::hints::{Setting, Surface};
 use crate::pace;
 use crate::proxy::{self, ProxyVars};
 use crate::regions;
-use crate::stage::{CompleteMode, DEFAULT_LAG_SETTLE, LagLimit, Stage};
+use crate::stage::{
+    CompareMethod, CompareSettings, CompleteMode, DEFAULT_LAG_SETTLE, LagLimit, Stage,
+};
 use crate::tls::ExtraRoots;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -89,6 +91,11 @@ pub struct Vars {
     dts_max_lag_mb: Option<String>,
     dts_lag_settle: Option<String>,
     dts_complete_mode: Option<String>,
+    dts_compare_task_id: Option<String>,
+    dts_compare_method: Option<String>,
+    dts_compare_sample_rate: Option<String>,
+    dts_compare_threads: Option<String>,
+    dts_fail_on_skipped_tables: Option<String>,
     ssl_cert_file: Option<String>,
     /// Set by the GitHub Action (`action.yml`) so messages name its inputs.
     dts_gate_surface: Option<String>,
@@ -158,6 +165,8 @@ pub struct Config {
     pub lag: LagLimit,
     /// `DTS_COMPLETE_MODE`: the `complete` stage.
     pub complete_mode: CompleteMode,
+    /// `DTS_COMPARE_*`, `DTS_FAIL_ON_SKIPPED_TABLES`: the `compare` stage.
+    pub compare: CompareSettings,
 }
 
 impl Config {
@@ -351,6 +360,51 @@ impl Vars {
             max_seconds: max_seconds?,
             max_mb: max_mb?,
             settle: settle?,
+        })
+    }
+
+    fn compare_settings(
+        &self,
+        check: &mut Collector<'_>,
+        jobs: Option<&[String]>,
+    ) -> Option<CompareSettings> {
+        let task_id = match non_empty(self.dts_compare_task_id.clone()) {
+            None => Some(None),
+            Some(text) => check.keep(compare_task_id(text.trim(), jobs)).map(Some),
+        };
+        let method = match non_empty(self.dts_compare_method.clone()) {
+            None => Some(CompareMethod::default()),
+            Some(text) => {
+                check.keep(
+                    CompareMethod::parse(text.trim()).ok_or_else(|| ConfigError {
+                        variable: "DTS_COMPARE_METHOD",
+                        problem: format!("got {}; expected {}", quote(&text), CompareMethod::NAMES),
+                    }),
+                )
+            }
+        };
+        let sample_rate = check.keep(small_number(
+            "DTS_COMPARE_SAMPLE_RATE",
+            self.dts_compare_sample_rate.clone(),
+            100,
+            "a percentage of the rows to compare",
+        ));
+        let threads = check.keep(small_number(
+            "DTS_COMPARE_THREADS",
+            self.dts_compare_threads.clone(),
+            8,
+            "the number of threads that compare",
+        ));
+        let fail_on_skipped = check.keep(boolean(
+            "DTS_FAIL_ON_SKIPPED_TABLES",
+            self.dts_fail_on_skipped_tables.clone(),
+        ));
+        Some(CompareSettings {
+            task_id: task_id?,
+            method: method?,
+            sample_rate: sample_rate?,
+            threads: threads?,
+            fail_on_skipped: fail_on_skipped?,
         })
     }
 
@@ -579,6 +633,7 @@ impl Vars {
 
         let lag = self.lag_limit(&mut check);
         let complete_mode = check.keep(complete_mode(non_empty(self.dts_complete_mode.clone())));
+        let compare = self.compare_settings(&mut check, job_ids.as_deref());
         let config = (|| {
             Some(Config {
                 job_ids: job_ids?,
@@ -603,6 +658,7 @@ impl Vars {
                 stage: Stage::Check,
                 lag: lag?,
                 complete_mode: complete_mode?,
+                compare: compare?,
             })
         })();
         let vars = self.credential_vars();
@@ -864,6 +920,50 @@ fn lag_duration(variable: &'static str, text: &str) -> Result<Duration, ConfigEr
                 "got {}; expected a duration such as 0s, 30s, 5m or bare seconds, at most {}",
                 quote(text),
                 duration::format(MAX_TIMEOUT)
+            ),
+        }),
+    }
+}
+
+/// `DTS_COMPARE_TASK_ID`: a compare task of the one job gated, such as
+/// `dts-8yv4w2i1-cmp-37skmii9`.
+fn compare_task_id(text: &str, jobs: Option<&[String]>) -> Result<String, ConfigError> {
+    let valid = text.len() <= 128
+        && text.starts_with("dts-")
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let problem = if !valid {
+        format!(
+            "got {}; expected a compare task id such as dts-8yv4w2i1-cmp-37skmii9",
+            quote(text)
+        )
+    } else if jobs.is_some_and(|jobs| jobs.len() > 1) {
+        "a compare task belongs to one job, but DTS_JOB_ID names several; gate one job per step, or unset it to create a task for each job".to_string()
+    } else {
+        return Ok(text.to_string());
+    };
+    Err(ConfigError {
+        variable: "DTS_COMPARE_TASK_ID",
+        problem,
+    })
+}
+
+/// A whole number from 1 to `max`; unset or empty is `None` (the service's default).
+fn small_number(
+    variable: &'static str,
+    value: Option<String>,
+    max: u32,
+    what: &str,
+) -> Result<Option<u32>, ConfigError> {
+    let Some(text) = non_empty(value) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(ConfigError {
+            variable,
+            problem: format!(
+                "got {}; expected {what}, a whole number from 1 to {max}",
+                quote(&text)
             ),
         }),
     }

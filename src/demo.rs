@@ -326,6 +326,13 @@ fn serve(
         Stage::Check => &check_action,
         Stage::Ready => &["DescribeMigrationDetail"],
         Stage::Complete => &["DescribeMigrationDetail", "CompleteMigrateJob"],
+        Stage::Compare => &[
+            "CreateCompareTask",
+            "StartCompare",
+            "DescribeCompareTasks",
+            "DescribeCompareReport",
+            "StopCompare",
+        ],
     };
     let action = headers
         .iter()
@@ -340,6 +347,12 @@ fn serve(
         None if stage == Stage::Check => {
             state.polls += 1;
             simulated_answer(api, mode, state.polls)
+        }
+        None if stage == Stage::Compare => {
+            if action == "DescribeCompareTasks" {
+                state.polls += 1;
+            }
+            simulated_compare(&action, mode, state.polls)
         }
         None if action == "CompleteMigrateJob" => {
             state.completed = Some(0);
@@ -400,6 +413,51 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
             },
         },
         complete_mode: crate::stage::CompleteMode::WaitForSync,
+        compare: crate::stage::CompareSettings::default(),
+    }
+}
+
+/// The simulated compare task's answers: created, started, running for two polls, then a
+/// success whose report finds the same data (passing) or one table that differs (failing).
+pub fn simulated_compare(action: &str, mode: DemoMode, poll: u32) -> serde_json::Value {
+    let task = format!("{DEMO_JOB_ID}-cmp-demo0001");
+    let conclusion = match mode {
+        DemoMode::Pass => "same",
+        DemoMode::Fail => "different",
+    };
+    match action {
+        "CreateCompareTask" => serde_json::json!({"Response": {
+            "CompareTaskId": task, "RequestId": "demo-create-compare"}}),
+        "DescribeCompareTasks" => {
+            let (status, conclusion) = if poll <= 2 {
+                ("running", "")
+            } else {
+                ("success", conclusion)
+            };
+            serde_json::json!({"Response": {"TotalCount": 1, "Items": [{
+                "CompareTaskId": task, "Status": status, "Conclusion": conclusion,
+                "Method": "dataCheck", "Message": "",
+                "CompareProcess": {"Percent": (poll * 40).min(100), "Message": ""}}],
+                "RequestId": format!("demo-request-{poll}")}})
+        }
+        "DescribeCompareReport" => {
+            let items = match mode {
+                DemoMode::Pass => serde_json::json!([]),
+                DemoMode::Fail => serde_json::json!([{
+                    "Db": "shop", "Schema": "", "Table": "orders", "Chunk": 3,
+                    "IndexName": "PRIMARY", "LowerBoundary": "20001", "UpperBoundary": "30000",
+                    "SrcItem": "9f2c", "DstItem": "41ab"}]),
+            };
+            let differing = i64::from(mode == DemoMode::Fail);
+            serde_json::json!({"Response": {
+                "Abstract": {"Conclusion": conclusion, "Status": "success", "TotalTables": 12,
+                    "CheckedTables": 12, "DifferentTables": differing, "SkippedTables": 0,
+                    "DifferentRows": differing * 17},
+                "Detail": {"Difference": {"TotalCount": differing, "Items": items},
+                    "Skipped": {"TotalCount": 0, "Items": []}},
+                "RequestId": "demo-report"}})
+        }
+        _ => serde_json::json!({"Response": {"RequestId": format!("demo-{action}")}}),
     }
 }
 
@@ -434,6 +492,7 @@ pub fn run<W: Write, E: Write>(
             Stage::Check => "check",
             Stage::Ready => "migration on its way to readyComplete",
             Stage::Complete => "completion",
+            Stage::Compare => "data-consistency check",
         },
         match mode {
             DemoMode::Pass => "pass",
@@ -600,6 +659,22 @@ mod tests {
             )
             .map(|r| r.0),
             Some("InvalidParameter")
+        );
+    }
+
+    #[test]
+    fn the_compare_demo_runs_then_finds_the_same_data_or_a_differing_table() {
+        let running = simulated_compare("DescribeCompareTasks", DemoMode::Pass, 1);
+        assert_eq!(running["Response"]["Items"][0]["Status"], "running");
+        let done = simulated_compare("DescribeCompareTasks", DemoMode::Pass, 3);
+        assert_eq!(done["Response"]["Items"][0]["Conclusion"], "same");
+        let same = simulated_compare("DescribeCompareReport", DemoMode::Pass, 3);
+        assert_eq!(same["Response"]["Abstract"]["DifferentTables"], 0);
+        let different = simulated_compare("DescribeCompareReport", DemoMode::Fail, 3);
+        assert_eq!(different["Response"]["Abstract"]["Conclusion"], "different");
+        assert_eq!(
+            different["Response"]["Detail"]["Difference"]["Items"][0]["Table"],
+            "orders"
         );
     }
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use std::time::Duration;
 
-use crate::api::{ApiVersion, complete_body, job_body};
+use crate::api::{ApiVersion, CompareOptions, compare, complete_body, job_body};
 use crate::config::Config;
 use crate::credentials::Source;
 use crate::duration;
@@ -49,6 +49,58 @@ pub fn plan(config: &Config) -> Vec<PlannedCall> {
                     job,
                     "every poll interval until readyComplete (within the lag limits, settled), a failed state, or the timeout",
                 ));
+            }
+            return calls;
+        }
+        Stage::Compare => {
+            let compare = &config.compare;
+            let planned = |action, body: Vec<u8>, when| PlannedCall {
+                action,
+                version: ApiVersion::V2021.as_str(),
+                url: config.endpoint.url.clone(),
+                body: String::from_utf8(body).expect("JSON is UTF-8"),
+                when,
+            };
+            for job in &config.job_ids {
+                let task = match &compare.task_id {
+                    Some(task) => task.clone(),
+                    None => {
+                        let options = CompareOptions {
+                            method: compare.method.as_str().to_string(),
+                            sample_rate: compare.sample_rate,
+                            threads: compare.threads,
+                        };
+                        calls.push(planned(
+                            "CreateCompareTask",
+                            compare::create_body(job, &options),
+                            "once: a compare task of every migrated object",
+                        ));
+                        let task = "<CompareTaskId>".to_string();
+                        calls.push(planned(
+                            "StartCompare",
+                            compare::task_body(job, &task),
+                            "once, with the CompareTaskId CreateCompareTask answered",
+                        ));
+                        task
+                    }
+                };
+                calls.push(planned(
+                    "DescribeCompareTasks",
+                    compare::task_body(job, &task),
+                    "every poll interval until success, failed, canceled, or the timeout",
+                ));
+                calls.push(planned(
+                    "DescribeCompareReport",
+                    compare::report_body(job, &task),
+                    "once the task succeeded: passes only on Conclusion same",
+                ));
+                if compare.task_id.is_none() {
+                    calls.push(planned(
+                        "StopCompare",
+                        compare::task_body(job, &task),
+                        "only if the gate stops early (timeout, cancellation) while its task runs",
+                    ));
+                }
             }
             return calls;
         }
@@ -187,6 +239,7 @@ mod tests {
             ("TENCENTCLOUD_REGION", "ap-shanghai-fsi"),
         ]
         .iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
         .chain(extra)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
@@ -234,5 +287,39 @@ mod tests {
             ]
         );
         assert!(calls.iter().all(|c| c.version == "2021-12-06"));
+    }
+
+    #[test]
+    fn plans_the_compare_calls_with_a_stop_only_for_a_created_task() {
+        let mut created = config(&[("DTS_JOB_ID", "dts-aaa1"), ("DTS_COMPARE_THREADS", "2")]);
+        created.stage = Stage::Compare;
+        let calls = plan(&created);
+        let actions: Vec<_> = calls.iter().map(|c| c.action).collect();
+        assert_eq!(
+            actions,
+            [
+                "CreateCompareTask",
+                "StartCompare",
+                "DescribeCompareTasks",
+                "DescribeCompareReport",
+                "StopCompare"
+            ]
+        );
+        assert!(
+            calls[0].body.contains(
+                r#""ObjectMode":"sameAsMigrate","Options":{"Method":"dataCheck","ThreadCount":2}"#
+            ),
+            "{}",
+            calls[0].body
+        );
+        let mut given = config(&[
+            ("DTS_JOB_ID", "dts-aaa1"),
+            ("DTS_COMPARE_TASK_ID", "dts-aaa1-cmp-x"),
+        ]);
+        given.stage = Stage::Compare;
+        let calls = plan(&given);
+        let actions: Vec<_> = calls.iter().map(|c| c.action).collect();
+        assert_eq!(actions, ["DescribeCompareTasks", "DescribeCompareReport"]);
+        assert!(calls[0].body.contains("dts-aaa1-cmp-x"));
     }
 }

@@ -6,7 +6,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::api::{ApiError, ApiVersion, CheckAnswer, Client, MigrationDetail};
+use crate::api::{
+    ApiError, ApiVersion, CheckAnswer, Client, CompareOptions, CompareReport, CompareTask,
+    MigrationDetail,
+};
 use crate::cancel::Cancellation;
 use crate::credentials::{FetchError, Keyring, MAX_FETCH_TIME};
 
@@ -28,6 +31,33 @@ pub trait Dts {
         mode: &str,
         budget: Duration,
     ) -> Result<String, ApiError>;
+    /// Creates a compare task of every migrated object (`CreateCompareTask`, `ObjectMode`
+    /// `sameAsMigrate`); returns its `CompareTaskId`.
+    fn create_compare(
+        &self,
+        job: &str,
+        options: &CompareOptions,
+        budget: Duration,
+    ) -> Result<String, ApiError>;
+    /// Starts the compare task (`StartCompare`); returns its `RequestId`.
+    fn start_compare(&self, job: &str, task: &str, budget: Duration) -> Result<String, ApiError>;
+    /// The compare task's state (`DescribeCompareTasks`).
+    fn describe_compare(
+        &self,
+        job: &str,
+        task: &str,
+        budget: Duration,
+    ) -> Result<CompareTask, ApiError>;
+    /// The finished compare task's report (`DescribeCompareReport`).
+    fn compare_report(
+        &self,
+        job: &str,
+        task: &str,
+        budget: Duration,
+    ) -> Result<CompareReport, ApiError>;
+    /// Stops the compare task (`StopCompare`); returns its `RequestId`. Sent when the gate
+    /// stops early, so also after a cancellation: it is the one request that is.
+    fn stop_compare(&self, job: &str, task: &str, budget: Duration) -> Result<String, ApiError>;
     /// Seconds the runner's clock is behind the service's, as learned from the service so far
     /// (requests are signed with the corrected time); 0 when nothing was learned.
     fn clock_offset(&self) -> i64 {
@@ -84,6 +114,25 @@ impl LiveDts {
             };
             request(&client, api, &job, now)
         })
+    }
+
+    /// [`LiveDts::send`] on the calling thread, whether or not the run was cancelled: for the
+    /// clean-up after an early end (the request's own budget bounds it).
+    fn send_now<T>(
+        &self,
+        job: &str,
+        budget: Duration,
+        request: impl FnOnce(&Client, &str, i64) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let now = unix_now();
+        let client = {
+            let mut keyring = lock(&self.keyring);
+            let credentials = keyring
+                .current(now + self.client.clock_offset(), budget)
+                .map_err(|e| e.into_api_error())?;
+            self.client.with_credentials(credentials, keyring.secrets())
+        };
+        request(&client, job, now)
     }
 }
 
@@ -142,6 +191,55 @@ impl Dts for LiveDts {
         let mode = mode.to_string();
         self.send(job, budget, move |client, _, job, now| {
             client.complete_migration(job, &mode, now, budget)
+        })
+    }
+
+    fn create_compare(
+        &self,
+        job: &str,
+        options: &CompareOptions,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let options = options.clone();
+        self.send(job, budget, move |client, _, job, now| {
+            client.create_compare(job, &options, now, budget)
+        })
+    }
+
+    fn start_compare(&self, job: &str, task: &str, budget: Duration) -> Result<String, ApiError> {
+        let task = task.to_string();
+        self.send(job, budget, move |client, _, job, now| {
+            client.compare_action("StartCompare", job, &task, now, budget)
+        })
+    }
+
+    fn describe_compare(
+        &self,
+        job: &str,
+        task: &str,
+        budget: Duration,
+    ) -> Result<CompareTask, ApiError> {
+        let task = task.to_string();
+        self.send(job, budget, move |client, _, job, now| {
+            client.describe_compare(job, &task, now, budget)
+        })
+    }
+
+    fn compare_report(
+        &self,
+        job: &str,
+        task: &str,
+        budget: Duration,
+    ) -> Result<CompareReport, ApiError> {
+        let task = task.to_string();
+        self.send(job, budget, move |client, _, job, now| {
+            client.compare_report(job, &task, now, budget)
+        })
+    }
+
+    fn stop_compare(&self, job: &str, task: &str, budget: Duration) -> Result<String, ApiError> {
+        self.send_now(job, budget, |client, job, now| {
+            client.compare_action("StopCompare", job, task, now, budget)
         })
     }
 

@@ -56,6 +56,12 @@ fn describe_jobs(ids: &[String], stage: Stage) -> String {
                 ids.join(", ")
             );
         }
+        Stage::Compare => {
+            return format!(
+                "the data-consistency check of {} (a compare task: DescribeCompareTasks Status success, then DescribeCompareReport Conclusion same)",
+                ids.join(", ")
+            );
+        }
         Stage::Complete => {
             return format!(
                 "the completion of the migration of {} (CompleteMigrateJob on readyComplete, then DescribeMigrationDetail Status success)",
@@ -509,6 +515,10 @@ mod tests {
         pending: RefCell<Vec<String>>,
         /// `DescribeMigrationDetail` answers per job; the last one stays.
         details: RefCell<HashMap<String, VecDeque<Result<MigrationDetail, ApiError>>>>,
+        /// `DescribeCompareTasks` answers (every job); the last one stays.
+        compare_tasks: RefCell<VecDeque<Result<crate::api::CompareTask, ApiError>>>,
+        /// The `DescribeCompareReport` answer.
+        compare_report: RefCell<Option<Result<crate::api::CompareReport, ApiError>>>,
         /// Moves the clock on each call, as a request takes time.
         time: FakeTime,
     }
@@ -541,6 +551,16 @@ mod tests {
 
         fn calls(&self) -> Vec<String> {
             self.calls.borrow().clone()
+        }
+
+        fn compare(
+            self,
+            tasks: Vec<Result<crate::api::CompareTask, ApiError>>,
+            report: Result<crate::api::CompareReport, ApiError>,
+        ) -> Self {
+            *self.compare_tasks.borrow_mut() = tasks.into();
+            *self.compare_report.borrow_mut() = Some(report);
+            self
         }
     }
 
@@ -593,6 +613,68 @@ mod tests {
         ) -> Result<String, ApiError> {
             self.called(&format!("complete({mode})"), job);
             Ok(format!("req-complete-{job}"))
+        }
+
+        fn create_compare(
+            &self,
+            job: &str,
+            options: &crate::api::CompareOptions,
+            _budget: Duration,
+        ) -> Result<String, ApiError> {
+            self.called(&format!("create-compare({})", options.method), job);
+            Ok(format!("{job}-cmp-1"))
+        }
+
+        fn start_compare(
+            &self,
+            job: &str,
+            task: &str,
+            _budget: Duration,
+        ) -> Result<String, ApiError> {
+            self.called(&format!("start-compare {task}"), job);
+            Ok(format!("req-start-{task}"))
+        }
+
+        fn describe_compare(
+            &self,
+            job: &str,
+            task: &str,
+            _budget: Duration,
+        ) -> Result<crate::api::CompareTask, ApiError> {
+            self.called(&format!("describe-compare {task}"), job);
+            let mut script = self.compare_tasks.borrow_mut();
+            let reply = match script.len() {
+                0 => panic!("no compare task scripted"),
+                1 => script[0].clone(),
+                _ => script.pop_front().unwrap(),
+            };
+            reply.map(|t| crate::api::CompareTask {
+                task_id: task.to_string(),
+                ..t
+            })
+        }
+
+        fn compare_report(
+            &self,
+            job: &str,
+            task: &str,
+            _budget: Duration,
+        ) -> Result<crate::api::CompareReport, ApiError> {
+            self.called(&format!("compare-report {task}"), job);
+            self.compare_report
+                .borrow()
+                .clone()
+                .expect("a compare report scripted")
+        }
+
+        fn stop_compare(
+            &self,
+            job: &str,
+            task: &str,
+            _budget: Duration,
+        ) -> Result<String, ApiError> {
+            self.called(&format!("stop-compare {task}"), job);
+            Ok(format!("req-stop-{task}"))
         }
 
         fn clock_offset(&self) -> i64 {
@@ -1152,6 +1234,171 @@ mod tests {
         let (run, _) = stage(&config, &dts, &|| None);
         assert_eq!(run.jobs[0].result, StageResult::Failed(denied));
         assert_eq!(dts.calls().len(), 1);
+    }
+
+    fn compare_task(status: &str, conclusion: &str) -> Result<crate::api::CompareTask, ApiError> {
+        Ok(crate::api::CompareTask {
+            status: status.into(),
+            conclusion: conclusion.into(),
+            listed: true,
+            request_id: format!("req-{status}"),
+            ..crate::api::CompareTask::default()
+        })
+    }
+
+    fn compare_report(
+        conclusion: &str,
+        tables: i64,
+    ) -> Result<crate::api::CompareReport, ApiError> {
+        Ok(crate::api::CompareReport {
+            conclusion: conclusion.into(),
+            status: "success".into(),
+            different_tables: Some(tables),
+            different_rows: Some(tables * 3),
+            ..crate::api::CompareReport::default()
+        })
+    }
+
+    #[test]
+    fn compare_creates_starts_polls_then_reads_the_report() {
+        let config = staged(
+            Stage::Compare,
+            &[
+                ("DTS_JOB_ID", "dts-aaa1"),
+                ("DTS_COMPARE_METHOD", "rowsCount"),
+            ],
+        );
+        let dts = ScriptedDts::default().compare(
+            vec![
+                compare_task("created", ""),
+                compare_task("running", ""),
+                compare_task("weird", ""),
+                compare_task("success", "same"),
+            ],
+            compare_report("same", 0),
+        );
+        let (run, log) = stage(&config, &dts, &|| None);
+        assert_eq!(run.jobs[0].result, StageResult::Passed, "{log}");
+        assert_eq!(run.jobs[0].polls, 4);
+        assert!(log.contains("Unknown compare task status"), "{log}");
+        let story = run.jobs[0].compare.as_ref().unwrap();
+        assert!(story.created);
+        assert_eq!(story.task_id, "dts-aaa1-cmp-1");
+        assert_eq!(story.stopped, None);
+        let mut expected = vec![
+            "create-compare(rowsCount) dts-aaa1".to_string(),
+            "start-compare dts-aaa1-cmp-1 dts-aaa1".to_string(),
+        ];
+        expected.extend(vec![
+            "describe-compare dts-aaa1-cmp-1 dts-aaa1".to_string();
+            4
+        ]);
+        expected.push("compare-report dts-aaa1-cmp-1 dts-aaa1".to_string());
+        assert_eq!(dts.calls(), expected);
+    }
+
+    #[test]
+    fn compare_gates_an_existing_task_without_creating_or_starting_one() {
+        let config = staged(
+            Stage::Compare,
+            &[
+                ("DTS_JOB_ID", "dts-aaa1"),
+                ("DTS_COMPARE_TASK_ID", "dts-aaa1-cmp-given"),
+            ],
+        );
+        let dts = ScriptedDts::default().compare(
+            vec![compare_task("success", "different")],
+            compare_report("different", 2),
+        );
+        let (run, _) = stage(&config, &dts, &|| None);
+        let StageResult::NotPassed { why } = &run.jobs[0].result else {
+            panic!("{run:?}");
+        };
+        assert!(why.contains("2 tables different"), "{why}");
+        assert_eq!(
+            dts.calls(),
+            [
+                "describe-compare dts-aaa1-cmp-given dts-aaa1",
+                "compare-report dts-aaa1-cmp-given dts-aaa1"
+            ]
+        );
+        assert!(!run.jobs[0].compare.as_ref().unwrap().created);
+    }
+
+    #[test]
+    fn a_failed_or_canceled_task_fails_without_a_report() {
+        for status in ["failed", "canceled"] {
+            let config = staged(Stage::Compare, &[("DTS_JOB_ID", "dts-aaa1")]);
+            let dts = ScriptedDts::default()
+                .compare(vec![compare_task(status, "")], compare_report("same", 0));
+            let (run, _) = stage(&config, &dts, &|| None);
+            assert!(
+                matches!(run.jobs[0].result, StageResult::NotPassed { .. }),
+                "{status}"
+            );
+            assert!(!dts.calls().iter().any(|c| c.starts_with("compare-report")));
+            // A task that ended by itself is not stopped.
+            assert!(!dts.calls().iter().any(|c| c.starts_with("stop-compare")));
+        }
+    }
+
+    #[test]
+    fn a_created_task_is_stopped_on_timeout_and_on_cancellation() {
+        let config = staged(
+            Stage::Compare,
+            &[("DTS_JOB_ID", "dts-aaa1"), ("DTS_TIMEOUT", "3s")],
+        );
+        let dts = ScriptedDts::default()
+            .compare(vec![compare_task("running", "")], compare_report("same", 0));
+        let (run, log) = stage(&config, &dts, &|| None);
+        assert!(matches!(run.jobs[0].result, StageResult::TimedOut { .. }));
+        assert_eq!(
+            dts.calls().last().unwrap(),
+            "stop-compare dts-aaa1-cmp-1 dts-aaa1"
+        );
+        let story = run.jobs[0].compare.as_ref().unwrap();
+        assert_eq!(
+            story.stopped,
+            Some(Ok("req-stop-dts-aaa1-cmp-1".to_string()))
+        );
+        assert!(log.contains("Compare task stopped"), "{log}");
+
+        let polls = Cell::new(0);
+        let cancelled = || {
+            polls.set(polls.get() + 1);
+            (polls.get() > 6).then_some(15)
+        };
+        let config = staged(Stage::Compare, &[("DTS_JOB_ID", "dts-aaa1")]);
+        let dts = ScriptedDts::default()
+            .compare(vec![compare_task("running", "")], compare_report("same", 0));
+        let (run, _) = stage(&config, &dts, &cancelled);
+        assert_eq!(run.jobs[0].result, StageResult::Cancelled { signal: 15 });
+        assert_eq!(
+            dts.calls().last().unwrap(),
+            "stop-compare dts-aaa1-cmp-1 dts-aaa1"
+        );
+        assert_eq!(run.exit_code(), 143);
+    }
+
+    #[test]
+    fn a_task_the_user_gave_is_never_stopped() {
+        let config = staged(
+            Stage::Compare,
+            &[
+                ("DTS_JOB_ID", "dts-aaa1"),
+                ("DTS_TIMEOUT", "3s"),
+                ("DTS_COMPARE_TASK_ID", "dts-aaa1-cmp-given"),
+            ],
+        );
+        let dts = ScriptedDts::default()
+            .compare(vec![compare_task("running", "")], compare_report("same", 0));
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert!(matches!(run.jobs[0].result, StageResult::TimedOut { .. }));
+        assert!(!dts.calls().iter().any(|c| c.starts_with("stop-compare")));
+        let (run, _) = stage(&config, &dts, &|| Some(2));
+        assert_eq!(run.jobs[0].result, StageResult::Cancelled { signal: 2 });
+        assert!(!dts.calls().iter().any(|c| c.starts_with("stop-compare")));
+        assert_eq!(run.jobs[0].compare.as_ref().unwrap().stopped, None);
     }
 
     mod stage_properties {

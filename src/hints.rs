@@ -50,6 +50,11 @@ pub enum Setting {
     MaxLagMb,
     LagSettle,
     CompleteMode,
+    CompareTaskId,
+    CompareMethod,
+    CompareSampleRate,
+    CompareThreads,
+    FailOnSkippedTables,
 }
 
 impl Setting {
@@ -84,6 +89,11 @@ impl Setting {
             Setting::MaxLagMb => "DTS_MAX_LAG_MB",
             Setting::LagSettle => "DTS_LAG_SETTLE",
             Setting::CompleteMode => "DTS_COMPLETE_MODE",
+            Setting::CompareTaskId => "DTS_COMPARE_TASK_ID",
+            Setting::CompareMethod => "DTS_COMPARE_METHOD",
+            Setting::CompareSampleRate => "DTS_COMPARE_SAMPLE_RATE",
+            Setting::CompareThreads => "DTS_COMPARE_THREADS",
+            Setting::FailOnSkippedTables => "DTS_FAIL_ON_SKIPPED_TABLES",
         }
     }
 
@@ -118,6 +128,11 @@ impl Setting {
             Setting::MaxLagMb => "max-lag-mb",
             Setting::LagSettle => "lag-settle",
             Setting::CompleteMode => "complete-mode",
+            Setting::CompareTaskId => "compare-task-id",
+            Setting::CompareMethod => "compare-method",
+            Setting::CompareSampleRate => "compare-sample-rate",
+            Setting::CompareThreads => "compare-threads",
+            Setting::FailOnSkippedTables => "fail-on-skipped-tables",
         })
     }
 }

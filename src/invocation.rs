@@ -410,7 +410,11 @@ mod tests {
         );
         // The argument wins, and makes the variable irrelevant.
         assert_eq!(stage_of(&["check"], variable).0, Stage::Check);
-        let bad = with(&[("DTS_STAGE", "compare")]);
+        assert_eq!(
+            stage_of(&[], with(&[("DTS_STAGE", "compare")])),
+            (Stage::Compare, ApiVersion::V2021)
+        );
+        let bad = with(&[("DTS_STAGE", "verify")]);
         assert_eq!(stage_of(&["ready"], bad.clone()).0, Stage::Ready);
         assert_eq!(invalid_variables(mode_of(&[], bad)), ["DTS_STAGE"]);
         assert_eq!(
@@ -493,6 +497,66 @@ mod tests {
                 "DTS_LAG_SETTLE",
                 "DTS_COMPLETE_MODE"
             ]
+        );
+    }
+
+    #[test]
+    fn compare_settings_are_validated_and_default_to_a_full_data_check() {
+        use crate::stage::CompareMethod;
+        let Mode::Gate(config) = mode_of(
+            &["compare"],
+            with(&[
+                ("DTS_COMPARE_TASK_ID", "dts-8yv4w2i1-cmp-37skmii9"),
+                ("DTS_COMPARE_METHOD", "sampleDataCheck"),
+                ("DTS_COMPARE_SAMPLE_RATE", "10"),
+                ("DTS_COMPARE_THREADS", "8"),
+                ("DTS_FAIL_ON_SKIPPED_TABLES", "true"),
+            ]),
+        ) else {
+            panic!("expected a gate run");
+        };
+        let compare = &config.compare;
+        assert_eq!(
+            compare.task_id.as_deref(),
+            Some("dts-8yv4w2i1-cmp-37skmii9")
+        );
+        assert_eq!(compare.method, CompareMethod::SampleDataCheck);
+        assert_eq!((compare.sample_rate, compare.threads), (Some(10), Some(8)));
+        assert!(compare.fail_on_skipped);
+        let Mode::Gate(defaults) = mode_of(&["compare"], with(&[])) else {
+            panic!("expected a gate run");
+        };
+        assert_eq!(defaults.compare, crate::stage::CompareSettings::default());
+        assert_eq!(defaults.compare.method, CompareMethod::DataCheck);
+        let bad = with(&[
+            ("DTS_COMPARE_TASK_ID", "cmp 1"),
+            ("DTS_COMPARE_METHOD", "checksum"),
+            ("DTS_COMPARE_SAMPLE_RATE", "0"),
+            ("DTS_COMPARE_THREADS", "9"),
+            ("DTS_FAIL_ON_SKIPPED_TABLES", "yes"),
+        ]);
+        assert_eq!(
+            invalid_variables(mode_of(&["compare"], bad)),
+            [
+                "DTS_COMPARE_TASK_ID",
+                "DTS_COMPARE_METHOD",
+                "DTS_COMPARE_SAMPLE_RATE",
+                "DTS_COMPARE_THREADS",
+                "DTS_FAIL_ON_SKIPPED_TABLES"
+            ]
+        );
+        // A task belongs to one job.
+        let mut several: Vec<(String, String)> = vars(GATE)
+            .into_iter()
+            .filter(|(k, _)| k != "DTS_JOB_ID")
+            .collect();
+        several.extend(vars(&[
+            ("DTS_JOB_ID", "dts-aaa1,dts-bbb2"),
+            ("DTS_COMPARE_TASK_ID", "dts-aaa1-cmp-1"),
+        ]));
+        assert_eq!(
+            invalid_variables(mode_of(&["compare"], several)),
+            ["DTS_COMPARE_TASK_ID"]
         );
     }
 }

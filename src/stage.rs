@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::api::{ApiError, MigrationDetail};
+use crate::api::{ApiError, CompareReport, CompareTask, MigrationDetail};
 
 /// Which moment of the migration a run gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,17 +15,20 @@ pub enum Stage {
     Check,
     /// The migration has caught up and can be cut over (`readyComplete`).
     Ready,
+    /// The data-consistency check: a compare task that succeeded with `Conclusion` `same`.
+    Compare,
     /// `CompleteMigrateJob` on a ready job, then wait for `success`.
     Complete,
 }
 
 impl Stage {
-    pub const NAMES: &'static str = "check, ready or complete";
+    pub const NAMES: &'static str = "check, ready, compare or complete";
 
     pub fn parse(text: &str) -> Option<Stage> {
         match text {
             "check" => Some(Stage::Check),
             "ready" => Some(Stage::Ready),
+            "compare" => Some(Stage::Compare),
             "complete" => Some(Stage::Complete),
             _ => None,
         }
@@ -35,6 +38,7 @@ impl Stage {
         match self {
             Stage::Check => "check",
             Stage::Ready => "ready",
+            Stage::Compare => "compare",
             Stage::Complete => "complete",
         }
     }
@@ -197,6 +201,205 @@ pub struct StageJob {
     pub polls: u32,
     /// `CompleteMigrateJob`'s `RequestId`, once sent.
     pub completed_by: Option<String>,
+    /// The `compare` stage's task and report.
+    pub compare: Option<CompareStory>,
+}
+
+/// `CompareOptions.Method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CompareMethod {
+    /// Every row (the service's default).
+    #[default]
+    DataCheck,
+    /// A sample of the rows (`SampleRate`).
+    SampleDataCheck,
+    /// Row counts only.
+    RowsCount,
+}
+
+impl CompareMethod {
+    pub const NAMES: &'static str = "dataCheck, sampleDataCheck or rowsCount";
+
+    pub fn parse(text: &str) -> Option<CompareMethod> {
+        match text {
+            "dataCheck" => Some(CompareMethod::DataCheck),
+            "sampleDataCheck" => Some(CompareMethod::SampleDataCheck),
+            "rowsCount" => Some(CompareMethod::RowsCount),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareMethod::DataCheck => "dataCheck",
+            CompareMethod::SampleDataCheck => "sampleDataCheck",
+            CompareMethod::RowsCount => "rowsCount",
+        }
+    }
+}
+
+/// The `compare` stage's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompareSettings {
+    /// `DTS_COMPARE_TASK_ID`: gate this existing task instead of creating one.
+    pub task_id: Option<String>,
+    /// `DTS_COMPARE_METHOD`.
+    pub method: CompareMethod,
+    /// `DTS_COMPARE_SAMPLE_RATE` (1 to 100).
+    pub sample_rate: Option<u32>,
+    /// `DTS_COMPARE_THREADS` (1 to 8).
+    pub threads: Option<u32>,
+    /// `DTS_FAIL_ON_SKIPPED_TABLES`: a skipped table fails instead of warning.
+    pub fail_on_skipped: bool,
+}
+
+/// One job's compare task, as far as the gate got with it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompareStory {
+    pub task_id: String,
+    /// The gate created (and started) the task; only then does it stop it on an early end.
+    pub created: bool,
+    /// The task's last state (`DescribeCompareTasks`).
+    pub task: Option<CompareTask>,
+    /// `DescribeCompareReport`, once the task finished.
+    pub report: Option<CompareReport>,
+    /// `StopCompare` on an early end: its `RequestId`, or why it could not be stopped.
+    pub stopped: Option<Result<String, String>>,
+    /// Skipped tables fail (`DTS_FAIL_ON_SKIPPED_TABLES`).
+    pub fail_on_skipped: bool,
+}
+
+/// What a `DescribeCompareTasks` item's `Status` means while waiting for the task to finish.
+pub fn compare_reading(task: &CompareTask) -> Reading {
+    match task.status.as_str() {
+        "success" => Reading::Reached,
+        "created" | "readyRun" | "running" => Reading::Waiting,
+        "failed" | "canceled" | "stopping" => Reading::Failed,
+        _ => Reading::Unknown,
+    }
+}
+
+/// The `compare` verdict on a finished task: `Ok(warnings)` only when the task and its report
+/// (`Abstract.Status`) succeeded, the conclusion is `same` (in the task and the report) with no
+/// different table or row (both counted as zero); `Err(why)` otherwise. Skipped tables are warnings, or the failure when
+/// `fail_on_skipped`. Anything missing or unknown fails.
+pub fn compare_verdict(
+    task: &CompareTask,
+    report: &CompareReport,
+    fail_on_skipped: bool,
+) -> Result<Vec<String>, String> {
+    if task.status != "success" {
+        return Err(format!("the compare task ended {}", quoted(&task.status)));
+    }
+    if report.status != "success" {
+        return Err(format!(
+            "the compare report's Status is {}",
+            quoted(&report.status)
+        ));
+    }
+    let conclusion = if report.conclusion.is_empty() {
+        task.conclusion.as_str()
+    } else {
+        report.conclusion.as_str()
+    };
+    if !task.conclusion.is_empty() && task.conclusion != conclusion {
+        return Err(format!(
+            "contradictory conclusions: DescribeCompareTasks says {}, DescribeCompareReport {}",
+            task.conclusion, conclusion
+        ));
+    }
+    let skipped = report
+        .skipped_tables
+        .unwrap_or(0)
+        .max(report.skipped_total.unwrap_or(0))
+        .max(report.skipped.len() as i64);
+    let skipped_text = if skipped > 0 {
+        let names: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|s| {
+                if s.reason.is_empty() {
+                    s.table_name()
+                } else {
+                    format!("{} ({})", s.table_name(), s.reason)
+                }
+            })
+            .collect();
+        format!(
+            "{skipped} table{} not compared{}{}",
+            if skipped == 1 { "" } else { "s" },
+            if names.is_empty() { "" } else { ": " },
+            names.join(", ")
+        )
+    } else {
+        String::new()
+    };
+    match conclusion {
+        "same" => {}
+        "different" => {
+            let tables = report
+                .different_tables
+                .unwrap_or(0)
+                .max(count_tables(report) as i64);
+            let rows = report
+                .different_rows
+                .map(|r| format!(", {r} row{}", if r == 1 { "" } else { "s" }))
+                .unwrap_or_default();
+            return Err(format!(
+                "the data differs: {tables} table{} different{rows}",
+                if tables == 1 { "" } else { "s" }
+            ));
+        }
+        "skipAll" => {
+            return Err(
+                "nothing was compared: Conclusion skipAll (every table was skipped)".into(),
+            );
+        }
+        "" => return Err("the compare task finished without a Conclusion".into()),
+        other => return Err(format!("unknown Conclusion {}", quoted(other))),
+    }
+    match (report.different_tables, report.different_rows) {
+        (Some(0), Some(0)) if report.differences.is_empty() => {}
+        (Some(t), Some(r)) if t > 0 || r > 0 || !report.differences.is_empty() => {
+            return Err(format!(
+                "contradictory report: Conclusion same, but {t} different tables and {r} different rows"
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(
+                "contradictory report: Conclusion same, but it lists different chunks".into(),
+            );
+        }
+        _ => {
+            return Err(
+                "the compare report does not say how many tables and rows differ (DifferentTables, DifferentRows)"
+                    .into(),
+            );
+        }
+    }
+    if skipped > 0 {
+        if fail_on_skipped {
+            return Err(skipped_text);
+        }
+        return Ok(vec![skipped_text]);
+    }
+    Ok(Vec::new())
+}
+
+/// The distinct tables the report lists as different.
+pub fn count_tables(report: &CompareReport) -> usize {
+    let mut names: Vec<String> = report.differences.iter().map(|d| d.table_name()).collect();
+    names.sort();
+    names.dedup();
+    names.len()
+}
+
+fn quoted(text: &str) -> String {
+    if text.is_empty() {
+        "(nothing)".to_string()
+    } else {
+        format!("{text:?}")
+    }
 }
 
 /// Ranked for the aggregate, as for checks: cancelled over error over timeout over not passed.
@@ -297,11 +500,12 @@ mod tests {
     #[test]
     fn stages_parse_and_default_to_check() {
         assert_eq!(Stage::default(), Stage::Check);
-        for stage in [Stage::Check, Stage::Ready, Stage::Complete] {
+        for stage in [Stage::Check, Stage::Ready, Stage::Compare, Stage::Complete] {
             assert_eq!(Stage::parse(stage.as_str()), Some(stage));
         }
         assert_eq!(Stage::parse("Ready"), None);
-        assert_eq!(Stage::parse("compare"), None);
+        assert_eq!(Stage::parse("compare"), Some(Stage::Compare));
+        assert_eq!(Stage::parse("Compare"), None);
     }
 
     #[test]
@@ -432,6 +636,7 @@ mod tests {
             last: None,
             polls: 1,
             completed_by: None,
+            compare: None,
         };
         let run = StageRun {
             stage: Stage::Ready,
@@ -447,5 +652,199 @@ mod tests {
             jobs: vec![job(StageResult::TimedOut { last_error: None })],
         };
         assert_eq!(timed_out.exit_code(), 4);
+    }
+
+    fn task(status: &str, conclusion: &str) -> CompareTask {
+        CompareTask {
+            task_id: "dts-1-cmp-1".into(),
+            status: status.into(),
+            conclusion: conclusion.into(),
+            listed: true,
+            ..CompareTask::default()
+        }
+    }
+
+    fn report(conclusion: &str, tables: Option<i64>, rows: Option<i64>) -> CompareReport {
+        CompareReport {
+            conclusion: conclusion.into(),
+            status: "success".into(),
+            different_tables: tables,
+            different_rows: rows,
+            ..CompareReport::default()
+        }
+    }
+
+    #[test]
+    fn compare_passes_only_on_a_successful_task_that_found_the_same_data() {
+        let same = report("same", Some(0), Some(0));
+        assert_eq!(
+            compare_verdict(&task("success", "same"), &same, false),
+            Ok(vec![])
+        );
+        // The task list may leave the conclusion out; the report's counts.
+        assert_eq!(
+            compare_verdict(&task("success", ""), &same, true),
+            Ok(vec![])
+        );
+        // Missing counts are unknown, never zero.
+        for (t, r) in [(None, Some(0)), (Some(0), None), (None, None)] {
+            assert!(
+                compare_verdict(&task("success", "same"), &report("same", t, r), false).is_err()
+            );
+        }
+        // Same, yet rows differ: contradictory.
+        let why = compare_verdict(
+            &task("success", "same"),
+            &report("same", Some(0), Some(2)),
+            false,
+        )
+        .unwrap_err();
+        assert!(why.contains("contradictory"), "{why}");
+        let why = compare_verdict(&task("success", "different"), &same, false).unwrap_err();
+        assert!(why.contains("contradictory"), "{why}");
+    }
+
+    #[test]
+    fn different_skip_all_unknown_and_unfinished_tasks_never_pass() {
+        let mut different = report("different", Some(2), Some(5));
+        different.differences = vec![crate::api::Difference {
+            db: "shop".into(),
+            table: "orders".into(),
+            ..crate::api::Difference::default()
+        }];
+        let why = compare_verdict(&task("success", "different"), &different, false).unwrap_err();
+        assert_eq!(why, "the data differs: 2 tables different, 5 rows");
+        let why = compare_verdict(
+            &task("success", "skipAll"),
+            &report("skipAll", Some(0), Some(0)),
+            false,
+        )
+        .unwrap_err();
+        assert!(why.contains("skipAll"), "{why}");
+        for conclusion in ["", "Same", "mostly"] {
+            assert!(
+                compare_verdict(
+                    &task("success", ""),
+                    &report(conclusion, Some(0), Some(0)),
+                    false
+                )
+                .is_err(),
+                "{conclusion}"
+            );
+        }
+        let same = report("same", Some(0), Some(0));
+        for status in ["failed", "canceled", "running", ""] {
+            assert!(
+                compare_verdict(&task(status, "same"), &same, false).is_err(),
+                "{status}"
+            );
+        }
+        let mut failed = same.clone();
+        failed.status = "failed".into();
+        assert!(compare_verdict(&task("success", "same"), &failed, false).is_err());
+        // A report that does not say it succeeded is not a pass either.
+        failed.status = String::new();
+        assert!(compare_verdict(&task("success", "same"), &failed, false).is_err());
+    }
+
+    #[test]
+    fn skipped_tables_warn_by_default_and_fail_when_asked_with_their_reason() {
+        let mut skipped = report("same", Some(0), Some(0));
+        skipped.skipped_tables = Some(1);
+        skipped.skipped = vec![crate::api::Skipped {
+            db: "shop".into(),
+            table: "logs".into(),
+            reason: "no primary key".into(),
+            ..crate::api::Skipped::default()
+        }];
+        let warnings = compare_verdict(&task("success", "same"), &skipped, false).unwrap();
+        assert_eq!(
+            warnings,
+            ["1 table not compared: shop.logs (no primary key)"]
+        );
+        let why = compare_verdict(&task("success", "same"), &skipped, true).unwrap_err();
+        assert_eq!(why, "1 table not compared: shop.logs (no primary key)");
+    }
+
+    #[test]
+    fn compare_task_statuses() {
+        assert_eq!(compare_reading(&task("success", "")), Reading::Reached);
+        for s in ["created", "readyRun", "running"] {
+            assert_eq!(compare_reading(&task(s, "")), Reading::Waiting, "{s}");
+        }
+        for s in ["failed", "canceled", "stopping"] {
+            assert_eq!(compare_reading(&task(s, "")), Reading::Failed, "{s}");
+        }
+        for s in ["", "Success", "done"] {
+            assert_eq!(compare_reading(&task(s, "")), Reading::Unknown, "{s}");
+        }
+    }
+
+    mod compare_properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn words() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "",
+                "same",
+                "different",
+                "skipAll",
+                "Same",
+                "success",
+                "failed",
+                "running",
+                "canceled",
+                "weird",
+            ])
+            .prop_map(str::to_string)
+        }
+
+        proptest! {
+            /// Whatever the two answers say, the verdict is a pass only on a successful task
+            /// and report, one conclusion `same`, both counts known and zero, and no skipped
+            /// table when skipped tables fail.
+            #[test]
+            fn compare_passes_only_on_a_well_formed_same(
+                status in words(),
+                report_status in words(),
+                task_conclusion in words(),
+                report_conclusion in words(),
+                tables in prop::option::of(0i64..3),
+                rows in prop::option::of(0i64..3),
+                skipped in 0i64..2,
+                fail_on_skipped in any::<bool>(),
+            ) {
+                let task = CompareTask {
+                    status: status.clone(),
+                    conclusion: task_conclusion.clone(),
+                    listed: true,
+                    ..CompareTask::default()
+                };
+                let report = CompareReport {
+                    status: report_status.clone(),
+                    conclusion: report_conclusion.clone(),
+                    different_tables: tables,
+                    different_rows: rows,
+                    skipped_tables: Some(skipped),
+                    ..CompareReport::default()
+                };
+                let conclusion = if report_conclusion.is_empty() {
+                    &task_conclusion
+                } else {
+                    &report_conclusion
+                };
+                let expected = status == "success"
+                    && report_status == "success"
+                    && (task_conclusion.is_empty() || task_conclusion == *conclusion)
+                    && conclusion == "same"
+                    && tables == Some(0)
+                    && rows == Some(0)
+                    && (skipped == 0 || !fail_on_skipped);
+                let verdict = compare_verdict(&task, &report, fail_on_skipped);
+                prop_assert_eq!(verdict.is_ok(), expected, "{:?}", verdict);
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::time::Duration;
 
-use crate::api::MigrationDetail;
+use crate::api::{ApiError, CompareOptions, CompareTask, MigrationDetail};
 use crate::config::Config;
 use crate::dts::Dts;
 use crate::duration;
@@ -16,8 +16,8 @@ use crate::outcome::Decision;
 use crate::poll::{Event, Polled, Poller, Schedule, Watch};
 use crate::report::Reporter;
 use crate::stage::{
-    LagLimit, Reading, Stage, StageJob, StageResult, StageRun, complete_reading, ready_reading,
-    settle,
+    CompareStory, LagLimit, Reading, Stage, StageJob, StageResult, StageRun, compare_reading,
+    compare_verdict, complete_reading, ready_reading, settle,
 };
 
 use crate::gate::Seams;
@@ -205,10 +205,11 @@ fn waited(
         last,
         polls,
         completed_by: None,
+        compare: None,
     }
 }
 
-/// Gates `config.stage` (ready or complete) for every job; returns one story per job, in the
+/// Gates `config.stage` (ready, compare or complete) for every job; returns one story per job, in the
 /// order given, and the number of requests sent.
 pub fn gate_stage<W: Write, E: Write>(
     config: &Config,
@@ -236,8 +237,18 @@ pub fn gate_stage<W: Write, E: Write>(
         last: None,
         polls: 0,
         completed_by: None,
+        compare: None,
     };
     match config.stage {
+        Stage::Compare => {
+            for id in &config.job_ids {
+                if config.fail_fast && jobs.iter().any(|j| j.result != StageResult::Passed) {
+                    jobs.push(not_waited(id));
+                    continue;
+                }
+                jobs.push(compare_one(dts, config, &mut poller, id, reporter));
+            }
+        }
         Stage::Check | Stage::Ready => {
             for id in &config.job_ids {
                 if config.fail_fast && jobs.iter().any(|j| j.result != StageResult::Passed) {
@@ -332,4 +343,269 @@ fn complete_one<
     *job = waited(&id, polled, why, false);
     job.polls += polls;
     job.completed_by = completed_by;
+}
+
+/// How long `StopCompare` may take when the gate stops early: sent after the deadline or a
+/// cancellation, it must not hold the runner long.
+pub const STOP_BUDGET: Duration = Duration::from_secs(5);
+
+/// Waits for a compare task's `Status` to finish.
+struct CompareWatch<'r, W: Write, E: Write> {
+    reporter: &'r mut Reporter<W, E>,
+    warned: HashSet<String>,
+    why: String,
+}
+
+impl<W: Write, E: Write> Watch<CompareTask> for CompareWatch<'_, W, E> {
+    fn judge(&mut self, job: &str, task: &CompareTask, elapsed: Duration) -> Decision {
+        let percent = task.percent.map(|p| format!(" {p}%")).unwrap_or_default();
+        self.reporter.info(&format!(
+            "[{:>7.1}s] {job}: compare task {} {}{percent}",
+            elapsed.as_secs_f64(),
+            task.task_id,
+            if task.listed {
+                task.status.as_str()
+            } else {
+                "(not listed)"
+            },
+        ));
+        match compare_reading(task) {
+            Reading::Reached => Decision::Passed,
+            Reading::Waiting => Decision::KeepPolling,
+            Reading::Failed => {
+                self.why = format!("the compare task {} is {}", task.task_id, task.status);
+                if !task.message.is_empty() {
+                    self.why.push_str(&format!(": {}", task.message));
+                }
+                Decision::NotPassed
+            }
+            Reading::Unknown => {
+                let key = if task.listed {
+                    task.status.clone()
+                } else {
+                    "\0not listed".to_string()
+                };
+                if self.warned.insert(key) {
+                    let message = if task.listed {
+                        format!(
+                            "DescribeCompareTasks answered Status {:?}, which this version of dts-gate does not know; it keeps polling and never counts it as a pass",
+                            task.status
+                        )
+                    } else {
+                        format!(
+                            "DescribeCompareTasks does not list the compare task {}; the gate keeps polling and never counts it as a pass",
+                            task.task_id
+                        )
+                    };
+                    self.reporter.event(&Event::Warning {
+                        job,
+                        title: "Unknown compare task status",
+                        message,
+                    });
+                }
+                Decision::KeepPolling
+            }
+        }
+    }
+
+    fn event(&mut self, event: &Event) {
+        self.reporter.event(event);
+    }
+}
+
+/// The `compare` stage for one job: create and start a task (unless one was given), wait for
+/// it to finish, read its report and judge it. A task the gate created is stopped when the
+/// wait ends early (timeout, cancellation, a permanent error); a task the user gave never is.
+fn compare_one<
+    W: Write,
+    E: Write,
+    C: crate::poll::Clock + ?Sized,
+    S: crate::poll::Sleeper + ?Sized,
+>(
+    dts: &dyn Dts,
+    config: &Config,
+    poller: &mut Poller<C, S>,
+    id: &str,
+    reporter: &mut Reporter<W, E>,
+) -> StageJob {
+    let settings = &config.compare;
+    let mut job = StageJob {
+        job_id: id.to_string(),
+        result: StageResult::Passed,
+        last: None,
+        polls: 0,
+        completed_by: None,
+        compare: None,
+    };
+    let ended = |poller: &Poller<C, S>, error: ApiError| match poller.cancelled() {
+        Some(signal) => StageResult::Cancelled { signal },
+        None => StageResult::Failed(error),
+    };
+    let mut story = CompareStory {
+        fail_on_skipped: settings.fail_on_skipped,
+        ..CompareStory::default()
+    };
+    match &settings.task_id {
+        Some(task) => {
+            story.task_id = task.clone();
+            reporter.info(&format!("{id}: gating the existing compare task {task}"));
+        }
+        None => {
+            let options = CompareOptions {
+                method: settings.method.as_str().to_string(),
+                sample_rate: settings.sample_rate,
+                threads: settings.threads,
+            };
+            // Not idempotent: retried only when throttled (nothing was created then).
+            let created = poller.call_with_retries(
+                id,
+                |budget| dts.create_compare(id, &options, budget),
+                |e| e.is_throttling(),
+                |event| reporter.event(&event),
+            );
+            match created {
+                Ok(task) => {
+                    reporter.info(&format!(
+                        "{id}: created the compare task {task} ({}, every migrated object)",
+                        options.method
+                    ));
+                    story.task_id = task;
+                    story.created = true;
+                }
+                Err(error) => {
+                    job.result = ended(poller, error);
+                    return job;
+                }
+            }
+            let task = story.task_id.clone();
+            let started = poller.call_with_retries(
+                id,
+                |budget| dts.start_compare(id, &task, budget),
+                |e| e.is_throttling(),
+                |event| reporter.event(&event),
+            );
+            match started {
+                Ok(request) => {
+                    reporter.info(&format!(
+                        "{id}: started the compare task {task} (request {request}); waiting for it to finish"
+                    ));
+                }
+                Err(error) => {
+                    job.result = ended(poller, error);
+                    stop(dts, id, &mut story, reporter);
+                    job.compare = Some(story);
+                    return job;
+                }
+            }
+        }
+    }
+    let task = story.task_id.clone();
+    let mut watch = CompareWatch {
+        reporter,
+        warned: HashSet::new(),
+        why: String::new(),
+    };
+    let (polled, polls) = poller.poll_until(
+        id,
+        |budget| dts.describe_compare(id, &task, budget),
+        &mut watch,
+    );
+    let why = std::mem::take(&mut watch.why);
+    job.polls = polls;
+    let finished = match polled {
+        Polled::Decided {
+            decision: Decision::Passed,
+            answer,
+        } => answer,
+        Polled::Decided { answer, .. } => {
+            story.task = Some(answer);
+            job.result = StageResult::NotPassed { why };
+            job.compare = Some(story);
+            return job;
+        }
+        Polled::TimedOut { last, last_error } => {
+            story.task = last;
+            job.result = StageResult::TimedOut { last_error };
+            stop(dts, id, &mut story, reporter);
+            job.compare = Some(story);
+            return job;
+        }
+        Polled::Failed { error, last } => {
+            story.task = last;
+            job.result = StageResult::Failed(error);
+            stop(dts, id, &mut story, reporter);
+            job.compare = Some(story);
+            return job;
+        }
+        Polled::Cancelled { signal, last } => {
+            story.task = last;
+            job.result = StageResult::Cancelled { signal };
+            stop(dts, id, &mut story, reporter);
+            job.compare = Some(story);
+            return job;
+        }
+    };
+    story.task = Some(finished.clone());
+    let report = poller.call_with_retries(
+        id,
+        |budget| dts.compare_report(id, &task, budget),
+        ApiError::is_transient,
+        |event| reporter.event(&event),
+    );
+    match report {
+        Ok(report) => {
+            job.result = match compare_verdict(&finished, &report, settings.fail_on_skipped) {
+                Ok(warnings) => {
+                    for warning in warnings {
+                        reporter.info(&format!(
+                            "{id}: {warning}; a warning, not a failure ({} fails on them)",
+                            config
+                                .surface
+                                .assignment(Setting::FailOnSkippedTables, "true")
+                        ));
+                    }
+                    StageResult::Passed
+                }
+                Err(why) => StageResult::NotPassed { why },
+            };
+            story.report = Some(report);
+        }
+        Err(error) => job.result = ended(poller, error),
+    }
+    job.compare = Some(story);
+    job
+}
+
+/// Stops a compare task the gate created, once, and says so; a task the user gave is left
+/// alone.
+fn stop<W: Write, E: Write>(
+    dts: &dyn Dts,
+    id: &str,
+    story: &mut CompareStory,
+    reporter: &mut Reporter<W, E>,
+) {
+    if !story.created {
+        return;
+    }
+    let task = story.task_id.clone();
+    match dts.stop_compare(id, &task, STOP_BUDGET) {
+        Ok(request) => {
+            reporter.warning(
+                "Compare task stopped",
+                &format!(
+                    "{id}: the gate stopped early and stopped the compare task {task} it had created (StopCompare, request {request})"
+                ),
+            );
+            story.stopped = Some(Ok(request));
+        }
+        Err(error) => {
+            reporter.warning(
+                "Compare task not stopped",
+                &format!(
+                    "{id}: the gate stopped early but could not stop the compare task {task} it had created ({error}); stop it in the DTS console"
+                ),
+            );
+            story.stopped = Some(Err(error.to_string()));
+        }
+    }
 }

@@ -402,7 +402,7 @@ fn the_later_stages_refuse_the_2018_api_and_unknown_stages() {
         run.first_error()
     );
     let run = Gate::against("http://127.0.0.1:9")
-        .env("DTS_STAGE", "compare")
+        .env("DTS_STAGE", "verify")
         .run();
     assert_eq!(run.code, 2);
     assert!(

@@ -114,7 +114,7 @@ pub(super) fn decode(envelope: &Envelope) -> Result<MigrationDetail, ApiError> {
     })
 }
 
-fn object<'a>(
+pub(super) fn object<'a>(
     value: Option<&'a Value>,
     at: &str,
 ) -> Result<Option<&'a Map<String, Value>>, String> {
@@ -125,14 +125,14 @@ fn object<'a>(
     }
 }
 
-fn string(value: Option<&Value>, at: &str) -> Result<String, String> {
+pub(super) fn string(value: Option<&Value>, at: &str) -> Result<String, String> {
     match value {
         None | Some(Value::Null) | Some(Value::String(_)) => Ok(text_of(value)),
         other => Err(format!("{at} should be a string, got {}", describe(other))),
     }
 }
 
-fn integer(value: Option<&Value>, at: &str) -> Result<Option<i64>, String> {
+pub(super) fn integer(value: Option<&Value>, at: &str) -> Result<Option<i64>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
@@ -152,7 +152,7 @@ fn lag(value: Option<&Value>, name: &str) -> Result<Option<u64>, String> {
     Ok(n.and_then(|n| u64::try_from(n).ok()))
 }
 
-fn list<T>(
+pub(super) fn list<T>(
     value: Option<&Value>,
     at: &str,
     item: impl Fn(&Value, &str) -> Result<T, String>,

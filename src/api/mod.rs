@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod answer;
+pub mod compare;
 mod detail;
 mod legacy;
 mod migration;
@@ -22,6 +23,7 @@ mod strict_json;
 mod target;
 
 pub use answer::*;
+pub use compare::{CompareOptions, CompareReport, CompareTask, Difference, Skipped};
 pub use detail::{MigrationDetail, MigrationStep, Tip};
 pub use migration::step_progress;
 pub use scrub::Secrets;
@@ -282,6 +284,34 @@ pub fn parse_migration_detail(
     secrets: &Secrets,
 ) -> Result<MigrationDetail, ApiError> {
     detail::decode(&parse_envelope(http_status, body, secrets)?)
+}
+
+/// Decodes an HTTP answer to `CreateCompareTask`: the new task's id.
+pub fn parse_compare_created(
+    http_status: u16,
+    body: &[u8],
+    secrets: &Secrets,
+) -> Result<String, ApiError> {
+    compare::decode_created(&parse_envelope(http_status, body, secrets)?)
+}
+
+/// Decodes an HTTP answer to `DescribeCompareTasks`: the item of `task_id`.
+pub fn parse_compare_tasks(
+    http_status: u16,
+    body: &[u8],
+    secrets: &Secrets,
+    task_id: &str,
+) -> Result<CompareTask, ApiError> {
+    compare::decode_tasks(&parse_envelope(http_status, body, secrets)?, task_id)
+}
+
+/// Decodes an HTTP answer to `DescribeCompareReport`.
+pub fn parse_compare_report(
+    http_status: u16,
+    body: &[u8],
+    secrets: &Secrets,
+) -> Result<CompareReport, ApiError> {
+    compare::decode_report(&parse_envelope(http_status, body, secrets)?)
 }
 
 /// Decodes the answer to an action that returns nothing but its `RequestId` (create, start).
@@ -564,6 +594,65 @@ impl Client {
         let version = ApiVersion::V2021.as_str();
         let (status, body) = self.call("CompleteMigrateJob", version, &body, timestamp, budget)?;
         parse_acknowledgement(status, &body, &self.secrets)
+    }
+
+    /// Creates a compare task of every migrated object (`CreateCompareTask`); returns its id.
+    pub fn create_compare(
+        &self,
+        job_id: &str,
+        options: &CompareOptions,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let body = compare::create_body(job_id, options);
+        let version = ApiVersion::V2021.as_str();
+        let (status, body) = self.call("CreateCompareTask", version, &body, timestamp, budget)?;
+        parse_compare_created(status, &body, &self.secrets)
+    }
+
+    /// `StartCompare` or `StopCompare` on one compare task; returns its `RequestId`.
+    pub fn compare_action(
+        &self,
+        action: &str,
+        job_id: &str,
+        task_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<String, ApiError> {
+        let body = compare::task_body(job_id, task_id);
+        let version = ApiVersion::V2021.as_str();
+        let (status, body) = self.call(action, version, &body, timestamp, budget)?;
+        parse_acknowledgement(status, &body, &self.secrets)
+    }
+
+    /// The compare task's state (`DescribeCompareTasks` filtered on its id).
+    pub fn describe_compare(
+        &self,
+        job_id: &str,
+        task_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<CompareTask, ApiError> {
+        let body = compare::task_body(job_id, task_id);
+        let version = ApiVersion::V2021.as_str();
+        let (status, body) =
+            self.call("DescribeCompareTasks", version, &body, timestamp, budget)?;
+        parse_compare_tasks(status, &body, &self.secrets, task_id)
+    }
+
+    /// The finished compare task's report (`DescribeCompareReport`).
+    pub fn compare_report(
+        &self,
+        job_id: &str,
+        task_id: &str,
+        timestamp: i64,
+        budget: Duration,
+    ) -> Result<CompareReport, ApiError> {
+        let body = compare::report_body(job_id, task_id);
+        let version = ApiVersion::V2021.as_str();
+        let (status, body) =
+            self.call("DescribeCompareReport", version, &body, timestamp, budget)?;
+        parse_compare_report(status, &body, &self.secrets)
     }
 
     /// Sends an action on one job whose answer is only its `RequestId`.

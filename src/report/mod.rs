@@ -238,8 +238,19 @@ impl<W: Write, E: Write> Reporter<W, E> {
             )
         };
         self.info(&verdict);
-        for notice in stage::notices(facts, run.jobs.len() > 1) {
-            self.notice(&notice);
+        let notices = stage::notices(facts, run.jobs.len() > 1);
+        if self.on_github() {
+            // Capped as the check's items are: the last one counts the rest.
+            let room = self
+                .annotated
+                .map(|n| MAX_ANNOTATIONS_PER_KIND.saturating_sub(n));
+            for notice in cap_annotations(notices, room, self.held_back) {
+                self.annotate(&notice);
+            }
+        } else {
+            for notice in &notices {
+                self.notice(notice);
+            }
         }
         self.publish(&Documents {
             elapsed: facts.elapsed,

@@ -10,7 +10,7 @@ use super::dotenv::safe_value;
 use super::junit;
 use super::text::markdown_text;
 use crate::api::{MigrationDetail, Tip};
-use crate::stage::{StageJob, StageResult, StageRun};
+use crate::stage::{CompareStory, Stage, StageJob, StageResult, StageRun};
 
 /// What the renderers read besides the run.
 pub struct StageFacts<'a> {
@@ -76,7 +76,7 @@ fn error_code(job: &StageJob) -> String {
 fn job_json(job: &StageJob) -> serde_json::Value {
     let detail = job.last.as_ref();
     let (step, progress) = step(detail);
-    json!({
+    let mut value = json!({
         "job_id": job.job_id,
         "passed": job.result == StageResult::Passed,
         "result": job.result(),
@@ -91,6 +91,60 @@ fn job_json(job: &StageJob) -> serde_json::Value {
         "polls": job.polls,
         "complete_request_id": job.completed_by,
         "errors": detail.map(|d| d.errors.iter().map(tip_json).collect::<Vec<_>>()).unwrap_or_default(),
+    });
+    if let (Some(story), Some(object)) = (&job.compare, value.as_object_mut()) {
+        object.insert("status".into(), json!(compare_status(story)));
+        object.insert("compare".into(), compare_json(story));
+    }
+    value
+}
+
+fn compare_status(story: &CompareStory) -> String {
+    story
+        .task
+        .as_ref()
+        .map(|t| t.status.clone())
+        .unwrap_or_default()
+}
+
+/// The compare task's conclusion: the report's, else the task list's.
+fn conclusion(story: &CompareStory) -> String {
+    story
+        .report
+        .as_ref()
+        .map(|r| r.conclusion.clone())
+        .filter(|c| !c.is_empty())
+        .or_else(|| story.task.as_ref().map(|t| t.conclusion.clone()))
+        .unwrap_or_default()
+}
+
+fn count(value: Option<i64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn compare_json(story: &CompareStory) -> serde_json::Value {
+    let report = story.report.as_ref();
+    json!({
+        "task_id": story.task_id,
+        "created": story.created,
+        "status": compare_status(story),
+        "conclusion": conclusion(story),
+        "total_tables": report.and_then(|r| r.total_tables),
+        "checked_tables": report.and_then(|r| r.checked_tables),
+        "different_tables": report.and_then(|r| r.different_tables),
+        "different_rows": report.and_then(|r| r.different_rows),
+        "skipped_tables": report.and_then(|r| r.skipped_tables),
+        "differences": report.map(|r| r.differences.iter().map(|d| json!({
+            "db": d.db, "schema": d.schema, "table": d.table, "chunk": d.chunk,
+            "index": d.index_name, "lower_boundary": d.lower, "upper_boundary": d.upper,
+            "source": d.src_item, "target": d.dst_item,
+        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "skipped": report.map(|r| r.skipped.iter().map(|s| json!({
+            "db": s.db, "schema": s.schema, "table": s.table, "reason": s.reason,
+        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "stopped": story.stopped.as_ref().map(|s| s.is_ok()),
+        "stop_request_id": story.stopped.as_ref().and_then(|s| s.as_ref().ok().cloned()),
+        "stop_error": story.stopped.as_ref().and_then(|s| s.as_ref().err().cloned()),
     })
 }
 
@@ -104,17 +158,19 @@ pub fn outputs(facts: &StageFacts) -> Vec<(&'static str, String)> {
     let deciding = run.deciding();
     let detail = deciding.and_then(|j| j.last.as_ref());
     let (step, progress) = step(detail);
-    vec![
+    let story = deciding.and_then(|j| j.compare.as_ref());
+    let status = match story {
+        Some(story) => compare_status(story),
+        None => detail.map(|d| d.status.clone()).unwrap_or_default(),
+    };
+    let mut outputs = vec![
         ("passed", run.passed().to_string()),
         (
             "result",
             deciding.map_or("error", StageJob::result).to_string(),
         ),
         ("stage", run.stage.as_str().to_string()),
-        (
-            "status",
-            detail.map(|d| d.status.clone()).unwrap_or_default(),
-        ),
+        ("status", status),
         ("step", step),
         ("progress", progress),
         ("lag-seconds", lag(detail.and_then(|d| d.seconds_behind))),
@@ -126,7 +182,15 @@ pub fn outputs(facts: &StageFacts) -> Vec<(&'static str, String)> {
         ),
         (
             "request-id",
-            detail.map(|d| d.request_id.clone()).unwrap_or_default(),
+            match story {
+                Some(story) => story
+                    .report
+                    .as_ref()
+                    .map(|r| r.request_id.clone())
+                    .or_else(|| story.task.as_ref().map(|t| t.request_id.clone()))
+                    .unwrap_or_default(),
+                None => detail.map(|d| d.request_id.clone()).unwrap_or_default(),
+            },
         ),
         (
             "polls",
@@ -134,7 +198,30 @@ pub fn outputs(facts: &StageFacts) -> Vec<(&'static str, String)> {
         ),
         ("elapsed-seconds", facts.elapsed.as_secs().to_string()),
         ("jobs", jobs_output(run)),
-    ]
+    ];
+    if run.stage == Stage::Compare {
+        let report = story.and_then(|s| s.report.as_ref());
+        outputs.extend([
+            (
+                "compare-task-id",
+                story.map(|s| s.task_id.clone()).unwrap_or_default(),
+            ),
+            ("conclusion", story.map(conclusion).unwrap_or_default()),
+            (
+                "different-tables",
+                count(report.and_then(|r| r.different_tables)),
+            ),
+            (
+                "different-rows",
+                count(report.and_then(|r| r.different_rows)),
+            ),
+            (
+                "skipped-tables",
+                count(report.and_then(|r| r.skipped_tables)),
+            ),
+        ]);
+    }
+    outputs
 }
 
 /// The `jobs` output, whole JSON of at most [`MAX_JOBS_OUTPUT_CHARS`]: the service's errors
@@ -185,7 +272,7 @@ pub fn json(facts: &StageFacts) -> String {
 /// The dotenv report: machine values only.
 pub fn dotenv(facts: &StageFacts) -> String {
     let outputs = outputs(facts);
-    let keys = [
+    let mut keys = vec![
         ("DTS_GATE_PASSED", "passed"),
         ("DTS_GATE_RESULT", "result"),
         ("DTS_GATE_STAGE", "stage"),
@@ -198,6 +285,15 @@ pub fn dotenv(facts: &StageFacts) -> String {
         ("DTS_GATE_POLLS", "polls"),
         ("DTS_GATE_ELAPSED_SECONDS", "elapsed-seconds"),
     ];
+    if facts.run.stage == Stage::Compare {
+        keys.extend([
+            ("DTS_GATE_COMPARE_TASK_ID", "compare-task-id"),
+            ("DTS_GATE_CONCLUSION", "conclusion"),
+            ("DTS_GATE_DIFFERENT_TABLES", "different-tables"),
+            ("DTS_GATE_DIFFERENT_ROWS", "different-rows"),
+            ("DTS_GATE_SKIPPED_TABLES", "skipped-tables"),
+        ]);
+    }
     let mut text: String = keys
         .iter()
         .map(|(key, name)| {
@@ -213,43 +309,164 @@ pub fn dotenv(facts: &StageFacts) -> String {
     text
 }
 
-/// The JUnit report: one test case per job.
+/// One JUnit test case: its name, and a failure (type, message, text) or a skip (message).
+enum Case {
+    Passed,
+    Failed(String, String, String),
+    Skipped(String),
+}
+
+/// A compare stage's test cases for one job: one per table the report names (a differing
+/// table fails, with its chunks; a skipped one is skipped, or fails when skipped tables fail),
+/// and one for the other compared tables, which the report counts but does not name. Without
+/// a report (the task did not finish), one failing case for the job.
+fn compare_cases(job: &StageJob, story: &CompareStory) -> Vec<(String, Case)> {
+    let Some(report) = &story.report else {
+        return Vec::new();
+    };
+    let mut cases: Vec<(String, Case)> = Vec::new();
+    let mut tables: Vec<String> = Vec::new();
+    for d in &report.differences {
+        let name = d.table_name();
+        if !tables.contains(&name) {
+            tables.push(name);
+        }
+    }
+    for table in &tables {
+        let chunks: Vec<String> = report
+            .differences
+            .iter()
+            .filter(|d| &d.table_name() == table)
+            .map(|d| d.bounds())
+            .collect();
+        cases.push((
+            format!("compare {} {table}", job.job_id),
+            Case::Failed(
+                "different".into(),
+                format!("{table} differs between the source and the target"),
+                chunks.join("\n"),
+            ),
+        ));
+    }
+    for skipped in &report.skipped {
+        let name = format!("compare {} {}", job.job_id, skipped.table_name());
+        let why = if skipped.reason.is_empty() {
+            "not compared".to_string()
+        } else {
+            format!("not compared: {}", skipped.reason)
+        };
+        cases.push(if story.fail_on_skipped {
+            (name, Case::Failed("skipped".into(), why, String::new()))
+        } else {
+            (name, Case::Skipped(why))
+        });
+    }
+    // The report lists at most a page of differences: the tables it counts but does not name.
+    let named = i64::try_from(tables.len()).unwrap_or(i64::MAX);
+    let unnamed = report.different_tables.unwrap_or(0).saturating_sub(named);
+    if unnamed > 0 {
+        cases.push((
+            format!("compare {} {unnamed} more different tables", job.job_id),
+            Case::Failed(
+                "different".into(),
+                format!("{unnamed} more tables differ (not listed in the report's first page; see the DTS console)"),
+                String::new(),
+            ),
+        ));
+    }
+    // The tables compared and found the same, which the report counts but does not name.
+    let same = report
+        .checked_tables
+        .unwrap_or(0)
+        .saturating_sub(named + unnamed);
+    if same > 0 && matches!(conclusion(story).as_str(), "same" | "different") {
+        cases.push((
+            format!(
+                "compare {} {same} other compared table{}",
+                job.job_id,
+                if same == 1 { "" } else { "s" }
+            ),
+            Case::Passed,
+        ));
+    }
+    // A job that failed for a reason no table case carries (skipAll, a contradiction) says so.
+    let carried = cases.iter().any(|(_, c)| matches!(c, Case::Failed(..)));
+    if job.result != StageResult::Passed && !carried {
+        cases.push((
+            format!("compare {}", job.job_id),
+            Case::Failed(job.result().into(), reason(job, ""), String::new()),
+        ));
+    }
+    cases
+}
+
+/// The JUnit report: one test case per job, and in the compare stage one per table.
 pub fn junit(facts: &StageFacts, context: &junit::Context) -> String {
     let run = facts.run;
-    let failures = run
-        .jobs
+    let mut cases: Vec<(String, Case)> = Vec::new();
+    for job in &run.jobs {
+        let tables = job
+            .compare
+            .as_ref()
+            .map(|story| compare_cases(job, story))
+            .unwrap_or_default();
+        if !tables.is_empty() {
+            cases.extend(tables);
+        } else if job.result == StageResult::Passed {
+            cases.push((
+                format!("{} {}", run.stage.as_str(), job.job_id),
+                Case::Passed,
+            ));
+        } else {
+            cases.push((
+                format!("{} {}", run.stage.as_str(), job.job_id),
+                Case::Failed(
+                    job.result().into(),
+                    reason(job, ""),
+                    details(job).join("\n"),
+                ),
+            ));
+        }
+    }
+    let failures = cases
         .iter()
-        .filter(|j| j.result != StageResult::Passed)
+        .filter(|(_, c)| matches!(c, Case::Failed(..)))
+        .count();
+    let skipped = cases
+        .iter()
+        .filter(|(_, c)| matches!(c, Case::Skipped(..)))
         .count();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str(&format!(
         "<testsuites name=\"dts-gate\" tests=\"{}\" failures=\"{failures}\" time=\"{}\">\n",
-        run.jobs.len(),
+        cases.len(),
         facts.elapsed.as_secs()
     ));
     xml.push_str(&format!(
-        "  <testsuite name=\"dts-gate {}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" hostname=\"{}\" timestamp=\"{}\" time=\"{}\">\n",
+        "  <testsuite name=\"dts-gate {}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" hostname=\"{}\" timestamp=\"{}\" time=\"{}\">\n",
         run.stage.as_str(),
-        run.jobs.len(),
+        cases.len(),
         junit::attribute(context.hostname),
         junit::timestamp(context.started),
         facts.elapsed.as_secs()
     ));
-    for job in &run.jobs {
-        let name = junit::attribute(&format!("{} {}", run.stage.as_str(), job.job_id));
-        if job.result == StageResult::Passed {
-            xml.push_str(&format!(
-                "    <testcase classname=\"dts-gate.{}\" name=\"{name}\"/>\n",
-                run.stage.as_str()
-            ));
-        } else {
-            xml.push_str(&format!(
-                "    <testcase classname=\"dts-gate.{}\" name=\"{name}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
-                run.stage.as_str(),
-                junit::attribute(job.result()),
-                junit::attribute(&reason(job, "")),
-                junit::text(&details(job).join("\n")),
-            ));
+    let class = run.stage.as_str();
+    for (name, case) in &cases {
+        let name = junit::attribute(name);
+        match case {
+            Case::Passed => xml.push_str(&format!(
+                "    <testcase classname=\"dts-gate.{class}\" name=\"{name}\"/>\n"
+            )),
+            Case::Skipped(message) => xml.push_str(&format!(
+                "    <testcase classname=\"dts-gate.{class}\" name=\"{name}\">\n      <skipped>{}</skipped>\n    </testcase>\n",
+                junit::text(message),
+            )),
+            Case::Failed(kind, message, text) => xml.push_str(&format!(
+                "    <testcase classname=\"dts-gate.{class}\" name=\"{name}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                junit::attribute(kind),
+                junit::attribute(message),
+                junit::text(text),
+            )),
         }
     }
     xml.push_str("  </testsuite>\n</testsuites>\n");
@@ -307,6 +524,9 @@ pub fn notices(facts: &StageFacts, labelled: bool) -> Vec<Notice> {
                 message,
             ));
         }
+        if let Some(story) = &job.compare {
+            compare_notices(story, &label, &mut notices);
+        }
         if let Some(detail) = &job.last {
             for step in &detail.steps {
                 for tip in &step.warnings {
@@ -321,6 +541,133 @@ pub fn notices(facts: &StageFacts, labelled: bool) -> Vec<Notice> {
     notices
 }
 
+/// An error per differing chunk (database, table, chunk bounds) and a warning per skipped
+/// table (an error when skipped tables fail), with the reason; the writer caps them.
+fn compare_notices(story: &CompareStory, label: &str, notices: &mut Vec<Notice>) {
+    let Some(report) = &story.report else {
+        return;
+    };
+    for d in &report.differences {
+        notices.push(Notice::error(
+            format!("DTS compare: {} differs{label}", d.table_name()),
+            format!(
+                "database {}, table {}: {}",
+                d.db,
+                table_only(&d.schema, &d.table),
+                d.bounds()
+            ),
+        ));
+    }
+    for skipped in &report.skipped {
+        let title = format!("DTS compare: {} not compared{label}", skipped.table_name());
+        let message = if skipped.reason.is_empty() {
+            "the compare task skipped this table (no reason given)".to_string()
+        } else {
+            format!("the compare task skipped this table: {}", skipped.reason)
+        };
+        notices.push(if story.fail_on_skipped {
+            Notice::error(title, message)
+        } else {
+            Notice::warning(title, message)
+        });
+    }
+}
+
+fn table_only(schema: &str, table: &str) -> String {
+    if schema.is_empty() {
+        table.to_string()
+    } else {
+        format!("{schema}.{table}")
+    }
+}
+
+/// The compare stage's summary: one row per job, then each job's differing chunks and
+/// skipped tables as tables.
+fn compare_summary(run: &StageRun, verdict: &str) -> String {
+    let mut md = format!(
+        "### DTS gate: compare stage {verdict}\n\n| job | result | compare task | status | conclusion | tables compared | different tables | different rows | skipped tables | reason |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    );
+    let empty = CompareStory::default();
+    for job in &run.jobs {
+        let story = job.compare.as_ref().unwrap_or(&empty);
+        let report = story.report.as_ref();
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            markdown_text(&job.job_id),
+            job.result(),
+            markdown_text(&story.task_id),
+            markdown_text(&compare_status(story)),
+            markdown_text(&conclusion(story)),
+            count(report.and_then(|r| r.checked_tables)),
+            count(report.and_then(|r| r.different_tables)),
+            count(report.and_then(|r| r.different_rows)),
+            count(report.and_then(|r| r.skipped_tables)),
+            markdown_text(&reason(job, "")),
+        ));
+    }
+    for job in &run.jobs {
+        let Some(story) = &job.compare else {
+            continue;
+        };
+        let report = story.report.as_ref();
+        let differences = report.map(|r| r.differences.as_slice()).unwrap_or_default();
+        let skipped = report.map(|r| r.skipped.as_slice()).unwrap_or_default();
+        if differences.is_empty() && skipped.is_empty() && story.stopped.is_none() {
+            continue;
+        }
+        md.push_str(&format!("\n#### {}\n", markdown_text(&job.job_id)));
+        if !differences.is_empty() {
+            md.push_str("\nDifferent data:\n\n| database | schema | table | chunk | index | lower bound | upper bound | source | target |\n|---|---|---|---|---|---|---|---|---|\n");
+            for d in differences {
+                md.push_str(&format!(
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                    markdown_text(&d.db),
+                    markdown_text(&d.schema),
+                    markdown_text(&d.table),
+                    count(d.chunk),
+                    markdown_text(&d.index_name),
+                    markdown_text(&d.lower),
+                    markdown_text(&d.upper),
+                    markdown_text(&d.src_item),
+                    markdown_text(&d.dst_item),
+                ));
+            }
+        }
+        if !skipped.is_empty() {
+            let what = if story.fail_on_skipped {
+                "failures"
+            } else {
+                "warnings"
+            };
+            md.push_str(&format!(
+                "\nNot compared ({what}):\n\n| database | schema | table | reason |\n|---|---|---|---|\n"
+            ));
+            for t in skipped {
+                md.push_str(&format!(
+                    "| {} | {} | {} | {} |\n",
+                    markdown_text(&t.db),
+                    markdown_text(&t.schema),
+                    markdown_text(&t.table),
+                    markdown_text(&t.reason),
+                ));
+            }
+        }
+        match &story.stopped {
+            Some(Ok(request)) => md.push_str(&format!(
+                "\nThe gate stopped early and stopped the compare task it created (StopCompare, request {}).\n",
+                markdown_text(request)
+            )),
+            Some(Err(error)) => md.push_str(&format!(
+                "\n**The compare task the gate created could not be stopped** ({}): stop it in the DTS console.\n",
+                markdown_text(error)
+            )),
+            None => {}
+        }
+    }
+    md.push('\n');
+    md
+}
+
 /// The job summary.
 pub fn summary(facts: &StageFacts) -> String {
     let run = facts.run;
@@ -329,6 +676,9 @@ pub fn summary(facts: &StageFacts) -> String {
     } else {
         "did not pass"
     };
+    if run.stage == Stage::Compare {
+        return compare_summary(run, verdict);
+    }
     let mut md = format!(
         "### DTS gate: {} stage {verdict}\n\n| job | result | status | step | progress | lag (s) | lag (MB) | reason |\n|---|---|---|---|---|---|---|---|\n",
         run.stage.as_str()
@@ -383,6 +733,7 @@ mod tests {
             }),
             polls: 2,
             completed_by: None,
+            compare: None,
         }
     }
 
@@ -447,5 +798,158 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed.as_array().unwrap().len(), 100);
         assert_eq!(parsed[0]["result"], "not-passed");
+    }
+
+    fn junit_context() -> junit::Context<'static> {
+        junit::Context {
+            started: time::OffsetDateTime::UNIX_EPOCH,
+            hostname: "runner",
+        }
+    }
+
+    fn compare_job(result: StageResult, fail_on_skipped: bool) -> StageJob {
+        use crate::api::{CompareReport, CompareTask, Difference, Skipped};
+        let chunk = |table: &str, n| Difference {
+            db: "shop".into(),
+            table: table.into(),
+            chunk: Some(n),
+            index_name: "PRIMARY".into(),
+            lower: "1".into(),
+            upper: "100".into(),
+            ..Difference::default()
+        };
+        StageJob {
+            job_id: "dts-1".into(),
+            result,
+            last: None,
+            polls: 3,
+            completed_by: None,
+            compare: Some(CompareStory {
+                task_id: "dts-1-cmp-1".into(),
+                created: true,
+                task: Some(CompareTask {
+                    status: "success".into(),
+                    conclusion: "different".into(),
+                    ..CompareTask::default()
+                }),
+                report: Some(CompareReport {
+                    conclusion: "different".into(),
+                    status: "success".into(),
+                    checked_tables: Some(5),
+                    different_tables: Some(2),
+                    different_rows: Some(7),
+                    skipped_tables: Some(1),
+                    differences: vec![chunk("orders", 1), chunk("orders", 2), chunk("users", 4)],
+                    skipped: vec![Skipped {
+                        db: "shop".into(),
+                        table: "logs".into(),
+                        reason: "no primary key".into(),
+                        ..Skipped::default()
+                    }],
+                    request_id: "req-report".into(),
+                    ..CompareReport::default()
+                }),
+                stopped: None,
+                fail_on_skipped,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_different_compare_names_every_table_in_each_medium() {
+        let run = StageRun {
+            stage: Stage::Compare,
+            jobs: vec![compare_job(
+                StageResult::NotPassed {
+                    why: "the data differs: 2 tables different, 7 rows".into(),
+                },
+                false,
+            )],
+        };
+        let facts = facts(&run);
+        let out = outputs(&facts);
+        let get = |name| out.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(get("conclusion"), "different");
+        assert_eq!(get("different-tables"), "2");
+        assert_eq!(get("different-rows"), "7");
+        assert_eq!(get("skipped-tables"), "1");
+        assert_eq!(get("compare-task-id"), "dts-1-cmp-1");
+        assert_eq!(get("status"), "success");
+        assert_eq!(get("request-id"), "req-report");
+        let env = dotenv(&facts);
+        assert!(env.contains("DTS_GATE_CONCLUSION=different\n"), "{env}");
+        assert!(env.contains("DTS_GATE_DIFFERENT_TABLES=2\n"), "{env}");
+        let notes = notices(&facts, false);
+        let errors: Vec<_> = notes
+            .iter()
+            .filter(|n| n.level == super::super::Level::Error)
+            .collect();
+        // The job, and one per differing chunk.
+        assert_eq!(errors.len(), 4, "{notes:?}");
+        assert!(errors[1].title.contains("shop.orders differs"));
+        assert!(
+            errors[1]
+                .message
+                .contains("database shop, table orders: chunk 1, index PRIMARY, from 1 to 100"),
+            "{}",
+            errors[1].message
+        );
+        let warnings: Vec<_> = notes
+            .iter()
+            .filter(|n| n.level == super::super::Level::Warning)
+            .collect();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].message.contains("no primary key"));
+        let md = summary(&facts);
+        assert!(
+            md.contains("| shop |  | orders | 2 | PRIMARY | 1 | 100 |"),
+            "{md}"
+        );
+        assert!(md.contains("Not compared (warnings)"), "{md}");
+        let xml = junit(&facts, &junit_context());
+        assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
+        assert!(xml.contains("name=\"compare dts-1 shop.orders\""), "{xml}");
+        assert!(xml.contains("name=\"compare dts-1 shop.users\""), "{xml}");
+        assert!(
+            xml.contains("<skipped>not compared: no primary key</skipped>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("name=\"compare dts-1 3 other compared tables\"/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("failures=\"2\""), "{xml}");
+        let report: serde_json::Value = serde_json::from_str(&json(&facts)).unwrap();
+        assert_eq!(
+            report["jobs"][0]["compare"]["differences"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(report["jobs"][0]["compare"]["conclusion"], "different");
+    }
+
+    #[test]
+    fn skipped_tables_fail_when_asked() {
+        let run = StageRun {
+            stage: Stage::Compare,
+            jobs: vec![compare_job(
+                StageResult::NotPassed { why: "x".into() },
+                true,
+            )],
+        };
+        let facts = facts(&run);
+        assert!(
+            notices(&facts, false)
+                .iter()
+                .all(|n| n.level == super::super::Level::Error)
+        );
+        let xml = junit(&facts, &junit_context());
+        assert!(
+            xml.contains("<failure type=\"skipped\" message=\"not compared: no primary key\">"),
+            "{xml}"
+        );
+        assert!(summary(&facts).contains("Not compared (failures)"));
     }
 }
