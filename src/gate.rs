@@ -1095,6 +1095,48 @@ mod tests {
     }
 
     #[test]
+    fn a_job_ready_early_is_read_again_once_every_job_is_ready() {
+        let config = staged(Stage::Ready, &[]);
+        // dts-aaa1 is ready at once, then fails while dts-bbb2 is still getting there.
+        let dts = ScriptedDts::default()
+            .details(
+                "dts-aaa1",
+                vec![detail("readyComplete", None), detail("failed", None)],
+            )
+            .details(
+                "dts-bbb2",
+                vec![detail("running", None), detail("readyComplete", None)],
+            );
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert!(
+            matches!(&run.jobs[0].result, StageResult::NotPassed { why } if why.contains("no longer")),
+            "{:?}",
+            run.jobs[0]
+        );
+        assert_eq!(run.jobs[0].polls, 2);
+        assert_eq!(run.jobs[1].result, StageResult::Passed);
+        assert_eq!(run.exit_code(), 1);
+        assert_eq!(
+            dts.calls(),
+            [
+                "detail dts-aaa1",
+                "detail dts-bbb2",
+                "detail dts-bbb2",
+                "detail dts-aaa1"
+            ]
+        );
+        // Still ready: the run passes after one more reading of the first job.
+        let dts = ScriptedDts::default()
+            .details("dts-aaa1", vec![detail("readyComplete", None)])
+            .details(
+                "dts-bbb2",
+                vec![detail("running", None), detail("readyComplete", None)],
+            );
+        let (run, _) = stage(&config, &dts, &|| None);
+        assert!(run.passed(), "{:?}", run.jobs);
+    }
+
+    #[test]
     fn ready_fails_fast_and_times_out() {
         let config = staged(Stage::Ready, &[("DTS_TIMEOUT", "5s")]);
         let dts = ScriptedDts::default()

@@ -29,6 +29,9 @@ enum Purpose {
     Ready,
     /// One reading right before completing: ready and within the lag now, or refuse.
     BeforeComplete,
+    /// One reading once every job was ready: a job waited for earlier must still be, or the
+    /// run does not pass on its stale readiness.
+    StillReady,
     /// Wait until the completion succeeded.
     Completion,
 }
@@ -93,7 +96,7 @@ impl<W: Write, E: Write> Watch<MigrationDetail> for StageWatch<'_, W, E> {
     fn judge(&mut self, job: &str, detail: &MigrationDetail, elapsed: Duration) -> Decision {
         self.reporter.info(&progress_line(job, detail, elapsed));
         let reading = match self.purpose {
-            Purpose::Ready | Purpose::BeforeComplete => ready_reading(detail),
+            Purpose::Ready | Purpose::BeforeComplete | Purpose::StillReady => ready_reading(detail),
             Purpose::Completion => complete_reading(detail),
         };
         if reading != Reading::Reached {
@@ -105,10 +108,10 @@ impl<W: Write, E: Write> Watch<MigrationDetail> for StageWatch<'_, W, E> {
             (Reading::Reached, purpose) => {
                 let lag = self.lag.reading(detail);
                 // Right before completing, the lag must be within now (it settled in `ready`).
-                let settle_for = if purpose == Purpose::BeforeComplete {
-                    Duration::ZERO
-                } else {
+                let settle_for = if purpose == Purpose::Ready {
                     self.lag.settle
+                } else {
+                    Duration::ZERO
                 };
                 let (since, settled) = settle(self.since, elapsed, lag, settle_for);
                 self.since = since;
@@ -122,8 +125,23 @@ impl<W: Write, E: Write> Watch<MigrationDetail> for StageWatch<'_, W, E> {
                         );
                         Decision::NotPassed
                     }
+                    (false, Purpose::StillReady) => {
+                        self.why = format!(
+                            "was ready, but by the time every job was its lag ({}) is no longer within {}",
+                            lag_text(detail),
+                            limit_text(&self.lag, self.surface)
+                        );
+                        Decision::NotPassed
+                    }
                     (false, _) => Decision::KeepPolling,
                 }
+            }
+            (_, Purpose::StillReady) => {
+                self.why = format!(
+                    "was ready, but by the time every job was it is no longer: Status {}",
+                    detail.status
+                );
+                Decision::NotPassed
             }
             (_, Purpose::BeforeComplete) => {
                 self.why = format!(
@@ -260,6 +278,24 @@ pub fn gate_stage<W: Write, E: Write>(
                     poller.poll_until(id, |budget| dts.describe_migration(id, budget), &mut watch);
                 let why = std::mem::take(&mut watch.why);
                 jobs.push(waited(id, polled, why, false));
+            }
+            // The jobs were waited for one after another: the ones ready early are read once
+            // more, so the run never passes on a readiness that has since gone.
+            let confirm = jobs.len().saturating_sub(1);
+            if jobs.iter().all(|j| j.result == StageResult::Passed) {
+                for job in jobs.iter_mut().take(confirm) {
+                    let id = job.job_id.clone();
+                    let mut watch = StageWatch::new(reporter, Purpose::StillReady, config);
+                    let polled = poller.poll_until(
+                        &id,
+                        |budget| dts.describe_migration(&id, budget),
+                        &mut watch,
+                    );
+                    let why = std::mem::take(&mut watch.why);
+                    let polls = job.polls;
+                    *job = waited(&id, polled, why, false);
+                    job.polls += polls;
+                }
             }
         }
         Stage::Complete => {
