@@ -174,7 +174,21 @@ impl<W: Write, E: Write> Reporter<W, E> {
         for line in log::closing_lines(&facts, &notices, on_github) {
             self.write(line);
         }
-        if on_github {
+        self.final_notices(notices);
+        self.publish(&Documents {
+            elapsed: facts.run.elapsed,
+            json: &|| json::render(&facts),
+            junit: &|context| junit::render(&facts, context),
+            dotenv: &|| dotenv::render(&facts),
+            outputs: &|| outputs(&facts),
+            summary: &|| summary_markdown(&facts),
+        });
+    }
+
+    /// The notices of a run's end: on GitHub annotations within what is left of the cap of 10
+    /// per kind (the last one counting the rest), elsewhere every one as a line.
+    fn final_notices(&mut self, notices: Vec<Notice>) {
+        if self.on_github() {
             let room = self
                 .annotated
                 .map(|n| MAX_ANNOTATIONS_PER_KIND.saturating_sub(n));
@@ -186,14 +200,6 @@ impl<W: Write, E: Write> Reporter<W, E> {
                 self.notice(notice);
             }
         }
-        self.publish(&Documents {
-            elapsed: facts.run.elapsed,
-            json: &|| json::render(&facts),
-            junit: &|context| junit::render(&facts, context),
-            dotenv: &|| dotenv::render(&facts),
-            outputs: &|| outputs(&facts),
-            summary: &|| summary_markdown(&facts),
-        });
     }
 
     /// On GitHub, `::add-mask::<value>` (escaped like annotation data), so the runner hides
@@ -239,19 +245,7 @@ impl<W: Write, E: Write> Reporter<W, E> {
         };
         self.info(&verdict);
         let notices = stage::notices(facts, run.jobs.len() > 1);
-        if self.on_github() {
-            // Capped as the check's items are: the last one counts the rest.
-            let room = self
-                .annotated
-                .map(|n| MAX_ANNOTATIONS_PER_KIND.saturating_sub(n));
-            for notice in cap_annotations(notices, room, self.held_back) {
-                self.annotate(&notice);
-            }
-        } else {
-            for notice in &notices {
-                self.notice(notice);
-            }
-        }
+        self.final_notices(notices);
         self.publish(&Documents {
             elapsed: facts.elapsed,
             json: &|| stage::json(facts),
