@@ -1440,14 +1440,19 @@ mod tests {
         }
     }
 
+    /// The freshness rule of a check created at time zero over a job that showed `prior`.
+    fn created_after(prior: &CheckAnswer, grace_secs: u64) -> Freshness {
+        Freshness::new(
+            Prior::from_answer(Some(prior)),
+            Duration::ZERO,
+            Duration::from_secs(grace_secs),
+        )
+    }
+
     #[test]
     fn a_stale_result_after_a_create_is_not_accepted() {
         let old_pass = answer("finished", Some(1));
-        let freshness = Freshness::new(
-            Prior::from_answer(Some(&old_pass)),
-            Duration::ZERO,
-            Duration::from_secs(30),
-        );
+        let freshness = created_after(&old_pass, 30);
         let (waited, events, _) = run_jobs(
             vec![(
                 "dts-a",
@@ -1474,11 +1479,7 @@ mod tests {
     #[test]
     fn until_the_new_check_is_seen_the_gate_polls_every_second_then_gives_up() {
         let old_pass = answer("finished", Some(1));
-        let freshness = Freshness::new(
-            Prior::from_answer(Some(&old_pass)),
-            Duration::ZERO,
-            Duration::from_secs(10),
-        );
+        let freshness = created_after(&old_pass, 10);
         let (waited, _, requests) = run_jobs(
             vec![("dts-a", vec![Ok(old_pass)])],
             Some(freshness),
@@ -1498,11 +1499,7 @@ mod tests {
     #[test]
     fn once_the_new_check_is_seen_the_normal_interval_applies() {
         let old_pass = answer("finished", Some(1));
-        let freshness = Freshness::new(
-            Prior::from_answer(Some(&old_pass)),
-            Duration::ZERO,
-            Duration::from_secs(10),
-        );
+        let freshness = created_after(&old_pass, 10);
         let (waited, _, requests) = run_jobs(
             vec![(
                 "dts-a",
