@@ -80,8 +80,10 @@ USAGE:
     dts-gate --help | --version
 
 ENVIRONMENT:
-    DTS_JOB_ID                  required  migration job id(s), e.g. dts-1kl0iy0v; several separated by
-                                          commas, spaces or newlines: all must pass
+    DTS_JOB_ID                  required  migration job id(s), e.g. dts-1kl0iy0v, or sync job id(s), e.g.
+                                          sync-werwfs23; several separated by commas, spaces or
+                                          newlines: all must pass
+    DTS_JOB_KIND                from ids  migration or sync; unset, sync-... ids are sync jobs
     TENCENTCLOUD_SECRET_ID      \         API key pair: the first credential source (else the ones below)
     TENCENTCLOUD_SECRET_KEY     /
     TENCENTCLOUD_TOKEN          optional  temporary-credential token (else TENCENTCLOUD_SECURITY_TOKEN,
@@ -107,6 +109,7 @@ ENVIRONMENT:
     DTS_CREATE_GRACE            30s       after a create, how long a result identical to the old one stays stale;
                                           an identical pass after it is an error (CreatedCheckNotSeen)
     DTS_START_MIGRATION         false     true: call StartMigrateJob for every job once all passed
+    DTS_START_SYNC              false     true: call StartSyncJob for every sync job once all passed
     DTS_FAIL_FAST               true      false: wait for every job even once one cannot pass
     DTS_FAIL_ON_WARNING         false     true: a check that passed with warnings does not pass
     DTS_MAX_REQUEST_RATE        10        requests per second at most (the service allows 20 per action

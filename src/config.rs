@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::api::{
-    ApiVersion, Client, Credentials, DOMAIN, Endpoint, INTL_DOMAIN, Language, Target,
+    ApiVersion, Client, Credentials, DOMAIN, Endpoint, INTL_DOMAIN, JobKind, Language, Target,
 };
 use crate::credentials::transport::{RealFiles, UreqHttp};
 use crate::credentials::{self, CredentialVars, Files, Keyring, Source};
@@ -78,6 +78,8 @@ pub struct Vars {
     dts_create_check: Option<String>,
     dts_create_grace: Option<String>,
     dts_start_migration: Option<String>,
+    dts_start_sync: Option<String>,
+    dts_job_kind: Option<String>,
     dts_fail_fast: Option<String>,
     dts_fail_on_warning: Option<String>,
     dts_max_request_rate: Option<String>,
@@ -135,13 +137,17 @@ pub struct Config {
     pub poll_interval: Duration,
     pub endpoint: Endpoint,
     pub language: Language,
+    /// The check API: a migration API version, or [`ApiVersion::Sync`] for sync jobs
+    /// (`DTS_JOB_KIND`, else the ids).
     pub api_version: ApiVersion,
-    /// Run `CreateMigrateCheckJob` for each job first, and accept only that check's result.
+    /// Run `CreateMigrateCheckJob` (`CreateCheckSyncJob`) for each job first, and accept only
+    /// that check's result.
     pub create_check: bool,
     /// How long after a create an answer identical to the previous result is still stale.
     pub create_grace: Duration,
-    /// Call `StartMigrateJob` for each job once every job passed.
-    pub start_migration: bool,
+    /// Start each job (`StartMigrateJob`, `StartSyncJob`) once every job passed:
+    /// `DTS_START_MIGRATION` for migrations, `DTS_START_SYNC` for sync jobs.
+    pub start_jobs: bool,
     /// Stop waiting for the other jobs once one cannot pass (`DTS_FAIL_FAST`, default true).
     pub fail_fast: bool,
     /// A check that passed with warnings does not pass (`DTS_FAIL_ON_WARNING`).
@@ -465,7 +471,11 @@ impl Vars {
         let mut errors = Vec::new();
         let mut check = Collector(&mut errors);
         let (timeout, poll_interval) = self.timing(&mut check, default_timeout, default_interval);
-        let api_version = check.keep(api_version(self.dts_api_version.clone()));
+        let kind = match non_empty(self.dts_job_kind.clone()) {
+            None => Some(JobKind::Migration),
+            Some(text) => check.keep(parse_job_kind(&text)),
+        };
+        let api_version = kind.and_then(|kind| check.keep(self.check_api(kind)));
         let settings = (|| {
             Some(DemoSettings {
                 timeout: timeout?,
@@ -475,6 +485,58 @@ impl Vars {
             })
         })();
         check.finish(settings)
+    }
+
+    /// The check API of `kind`: `DTS_API_VERSION` for migrations; for sync jobs 2021-12-06,
+    /// the only version that has them.
+    fn check_api(&self, kind: JobKind) -> Result<ApiVersion, ConfigError> {
+        let version = api_version(self.dts_api_version.clone())?;
+        match kind {
+            JobKind::Migration => Ok(version),
+            JobKind::Sync if self.api_version_set() == Some(ApiVersion::V2018) => {
+                Err(ConfigError {
+                    variable: "DTS_API_VERSION",
+                    problem: format!(
+                        "sync jobs exist only in API 2021-12-06 (DescribeCheckSyncJobResult), but 2018-03-30 is set; unset {} or set it to 2021-12-06",
+                        self.surface().name(Setting::ApiVersion)
+                    ),
+                })
+            }
+            JobKind::Sync => Ok(ApiVersion::Sync),
+        }
+    }
+
+    /// `DTS_START_MIGRATION` starts migrations, `DTS_START_SYNC` sync jobs: asking the one for
+    /// the other kind is a mistake, said before anything is sent.
+    fn start_jobs(&self, kind: JobKind) -> Result<bool, ConfigError> {
+        let migration = boolean("DTS_START_MIGRATION", self.dts_start_migration.clone())?;
+        let sync = boolean("DTS_START_SYNC", self.dts_start_sync.clone())?;
+        let surface = self.surface();
+        let wrong = |variable, asked: Setting, instead: Setting, kind: JobKind| ConfigError {
+            variable,
+            problem: format!(
+                "is true, but the jobs are {} jobs, which it does not start; set {} instead (and unset {})",
+                kind.as_str(),
+                surface.assignment(instead, "true"),
+                surface.name(asked)
+            ),
+        };
+        match kind {
+            JobKind::Migration if sync => Err(wrong(
+                "DTS_START_SYNC",
+                Setting::StartSync,
+                Setting::StartMigration,
+                kind,
+            )),
+            JobKind::Sync if migration => Err(wrong(
+                "DTS_START_MIGRATION",
+                Setting::StartMigration,
+                Setting::StartSync,
+                kind,
+            )),
+            JobKind::Migration => Ok(migration),
+            JobKind::Sync => Ok(sync),
+        }
     }
 
     /// `DTS_TIMEOUT` and `DTS_POLL_INTERVAL`, read the same way for a gate and a demo.
@@ -566,7 +628,10 @@ impl Vars {
         let (timeout, poll_interval) =
             self.timing(&mut check, DEFAULT_TIMEOUT, DEFAULT_POLL_INTERVAL);
         let language = check.keep(language(non_empty(self.dts_language.clone())));
-        let api_version = check.keep(api_version(self.dts_api_version.clone()));
+        let kind = job_ids
+            .as_deref()
+            .and_then(|ids| check.keep(job_kind(non_empty(self.dts_job_kind.clone()), ids)));
+        let api_version = kind.and_then(|kind| check.keep(self.check_api(kind)));
         let create_check = check.keep(boolean("DTS_CREATE_CHECK", self.dts_create_check.clone()));
         let create_grace = check.keep(duration_var(
             "DTS_CREATE_GRACE",
@@ -575,10 +640,7 @@ impl Vars {
             true,
             MAX_CREATE_GRACE,
         ));
-        let start_migration = check.keep(boolean(
-            "DTS_START_MIGRATION",
-            self.dts_start_migration.clone(),
-        ));
+        let start_jobs = kind.and_then(|kind| check.keep(self.start_jobs(kind)));
         let max_request_rate =
             check.keep(request_rate(non_empty(self.dts_max_request_rate.clone())));
         let fail_on_warning = check.keep(boolean(
@@ -646,7 +708,7 @@ impl Vars {
                 api_version: api_version?,
                 create_check: create_check?,
                 create_grace: create_grace?,
-                start_migration: start_migration?,
+                start_jobs: start_jobs?,
                 fail_fast: fail_fast?,
                 fail_on_warning: fail_on_warning?,
                 max_request_rate: max_request_rate?,
@@ -745,10 +807,68 @@ fn missing(variable: &'static str, expected: &str) -> ConfigError {
     }
 }
 
+fn parse_job_kind(text: &str) -> Result<JobKind, ConfigError> {
+    JobKind::parse(text).ok_or_else(|| ConfigError {
+        variable: "DTS_JOB_KIND",
+        problem: format!(
+            "got {}; expected {} (or unset: ids starting with sync- are sync jobs, any other migration jobs)",
+            quote(text),
+            JobKind::NAMES
+        ),
+    })
+}
+
+/// The kind of every job: `DTS_JOB_KIND` when set, else what the ids say. An id of the other
+/// kind, or ids of both kinds, is a mistake: one run gates one kind.
+fn job_kind(value: Option<String>, ids: &[String]) -> Result<JobKind, ConfigError> {
+    let of_kind = |kind: JobKind| -> Vec<&str> {
+        ids.iter()
+            .filter(|id| JobKind::of_id(id) == kind)
+            .map(String::as_str)
+            .collect()
+    };
+    let (sync, migration) = (of_kind(JobKind::Sync), of_kind(JobKind::Migration));
+    let Some(text) = value else {
+        return match (sync.is_empty(), migration.is_empty()) {
+            (true, _) => Ok(JobKind::Migration),
+            (false, true) => Ok(JobKind::Sync),
+            (false, false) => Err(ConfigError {
+                variable: "DTS_JOB_ID",
+                problem: format!(
+                    "mixes sync jobs ({}) and migration jobs ({}); gate each kind in its own run",
+                    sync.join(", "),
+                    migration.join(", ")
+                ),
+            }),
+        };
+    };
+    let kind = parse_job_kind(&text)?;
+    let others = match kind {
+        JobKind::Migration => sync,
+        JobKind::Sync => migration,
+    };
+    if others.is_empty() {
+        return Ok(kind);
+    }
+    Err(ConfigError {
+        variable: "DTS_JOB_KIND",
+        problem: format!(
+            "is {}, but {} {} not {} job id{}; fix DTS_JOB_ID or unset DTS_JOB_KIND",
+            kind.as_str(),
+            others.join(", "),
+            if others.len() == 1 { "is" } else { "are" },
+            match kind {
+                JobKind::Migration => "a migration",
+                JobKind::Sync => "a sync",
+            },
+            if others.len() == 1 { "" } else { "s" },
+        ),
+    })
+}
+
 /// One id or a list separated by commas, spaces or newlines; duplicates removed, order kept.
 fn job_ids(value: Option<String>) -> Result<Vec<String>, ConfigError> {
-    const EXPECTED: &str =
-        "DTS migration job ids such as dts-1kl0iy0v, separated by commas, spaces or newlines";
+    const EXPECTED: &str = "DTS job ids such as dts-1kl0iy0v (a migration) or sync-werwfs23 (a sync job), separated by commas, spaces or newlines";
     let value = value.ok_or_else(|| missing("DTS_JOB_ID", EXPECTED))?;
     let mut ids: Vec<String> = Vec::new();
     let mut bad = Vec::new();
@@ -757,8 +877,10 @@ fn job_ids(value: Option<String>) -> Result<Vec<String>, ConfigError> {
         .filter(|s| !s.is_empty())
     {
         let valid = id.len() <= 64
-            && id.strip_prefix("dts-").is_some_and(|rest| {
-                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            && ["dts-", "sync-"].iter().any(|prefix| {
+                id.strip_prefix(prefix).is_some_and(|rest| {
+                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                })
             });
         if !valid {
             bad.push(quote(id));
@@ -1159,7 +1281,7 @@ mod tests {
     fn minimal_configuration_gets_the_defaults() {
         let c = Config::from_vars(minimal()).unwrap();
         assert_eq!(c.job_ids, ["dts-1kl0iy0v"]);
-        assert!(!c.create_check && !c.start_migration);
+        assert!(!c.create_check && !c.start_jobs);
         assert!(c.fail_fast);
         assert_eq!(c.max_request_rate, 10.0);
         let c = Config::from_vars(with(&[("DTS_MAX_REQUEST_RATE", "2.5")])).unwrap();
@@ -1215,7 +1337,7 @@ mod tests {
             ("DTS_CREATE_GRACE", "500ms"),
         ]))
         .unwrap();
-        assert!(c.create_check && c.start_migration);
+        assert!(c.create_check && c.start_jobs);
         assert_eq!(c.create_grace, Duration::from_millis(500));
         let errs = errors_of(with(&[
             ("DTS_CREATE_CHECK", "yes"),

@@ -35,7 +35,7 @@ pub const DEMO_TIMEOUT: Duration = Duration::from_secs(60);
 pub fn simulated_answer(api: ApiVersion, mode: DemoMode, poll: u32) -> serde_json::Value {
     match api {
         ApiVersion::V2018 => legacy_answer(mode, poll),
-        ApiVersion::V2021 => migration_answer(mode, poll),
+        ApiVersion::V2021 | ApiVersion::Sync => migration_answer(mode, poll),
     }
 }
 
@@ -393,7 +393,7 @@ pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
         api_version: settings.api_version,
         create_check: false,
         create_grace: Duration::ZERO,
-        start_migration: false,
+        start_jobs: false,
         fail_fast: true,
         fail_on_warning: false,
         max_request_rate: crate::pace::DEFAULT_BUDGET,

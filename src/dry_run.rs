@@ -145,7 +145,7 @@ pub fn plan(config: &Config) -> Vec<PlannedCall> {
             "every poll interval until the check finishes or the timeout passes",
         ));
     }
-    if config.start_migration {
+    if config.start_jobs {
         for job in &config.job_ids {
             calls.push(call(
                 api.start_action(),

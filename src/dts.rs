@@ -21,8 +21,9 @@ pub trait Dts {
     fn create_check(&self, job: &str, budget: Duration) -> Result<String, ApiError>;
     /// Starts the job's migration (`StartMigrateJob`); returns its `RequestId`.
     fn start_migration(&self, job: &str, budget: Duration) -> Result<String, ApiError>;
-    /// The migration's state (`DescribeMigrationDetail`, 2021-12-06): the later stages.
-    fn describe_migration(&self, job: &str, budget: Duration) -> Result<MigrationDetail, ApiError>;
+    /// The job's state for the later stages: a migration's `DescribeMigrationDetail`, a sync
+    /// job's `DescribeSyncJobs` item (2021-12-06).
+    fn describe_job(&self, job: &str, budget: Duration) -> Result<MigrationDetail, ApiError>;
     /// Completes the migration (`CompleteMigrateJob` with `CompleteMode` `mode`); returns its
     /// `RequestId`.
     fn complete_migration(
@@ -176,9 +177,10 @@ impl Dts for LiveDts {
         })
     }
 
-    fn describe_migration(&self, job: &str, budget: Duration) -> Result<MigrationDetail, ApiError> {
-        self.send(job, budget, move |client, _, job, now| {
-            client.describe_migration(job, now, budget)
+    fn describe_job(&self, job: &str, budget: Duration) -> Result<MigrationDetail, ApiError> {
+        self.send(job, budget, move |client, api, job, now| match api {
+            ApiVersion::Sync => client.describe_sync_job(job, now, budget),
+            ApiVersion::V2018 | ApiVersion::V2021 => client.describe_migration(job, now, budget),
         })
     }
 

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::api::{ApiError, ApiVersion, skew};
+use crate::api::{ApiError, ApiVersion, JobKind, skew};
 use crate::cancel::CancellableSleeper;
 pub use crate::cancel::Cancellation;
 use crate::config::{Config, ConfigError};
@@ -47,22 +47,34 @@ impl Clock for SystemClock {
     }
 }
 
-fn describe_jobs(ids: &[String], stage: Stage) -> String {
-    match stage {
-        Stage::Check => {}
-        Stage::Ready => {
+fn describe_jobs(ids: &[String], stage: Stage, api: ApiVersion) -> String {
+    match (stage, api) {
+        (Stage::Check, ApiVersion::Sync) => {
+            return format!(
+                "the data sync check of {} (DescribeCheckSyncJobResult Status success, then DescribeSyncJobs Status CheckPass)",
+                ids.join(", ")
+            );
+        }
+        (Stage::Ready, ApiVersion::Sync) => {
+            return format!(
+                "the sync job {} to be running its incremental sync (DescribeSyncJobs Status Running, last step)",
+                ids.join(", ")
+            );
+        }
+        (Stage::Check, _) => {}
+        (Stage::Ready, _) => {
             return format!(
                 "the migration of {} to be ready to complete (DescribeMigrationDetail Status readyComplete)",
                 ids.join(", ")
             );
         }
-        Stage::Compare => {
+        (Stage::Compare, _) => {
             return format!(
                 "the data-consistency check of {} (a compare task: DescribeCompareTasks Status success, then DescribeCompareReport Conclusion same)",
                 ids.join(", ")
             );
         }
-        Stage::Complete => {
+        (Stage::Complete, _) => {
             return format!(
                 "the completion of the migration of {} (CompleteMigrateJob on readyComplete, then DescribeMigrationDetail Status success)",
                 ids.join(", ")
@@ -90,7 +102,7 @@ pub fn run<W: Write, E: Write>(
     reporter.info(&format!(
         "dts-gate {}: waiting for {} (API {}, region {}, endpoint {}{}; timeout {}, polling every {})",
         env!("CARGO_PKG_VERSION"),
-        describe_jobs(&config.job_ids, config.stage),
+        describe_jobs(&config.job_ids, config.stage, config.api_version),
         config.api_version.as_str(),
         config.region,
         config.endpoint.host,
@@ -171,7 +183,7 @@ fn no_credentials<W: Write, E: Write>(
     elapsed: Duration,
     reporter: &mut Reporter<W, E>,
 ) -> Outcome {
-    let start = if config.start_migration {
+    let start = if config.start_jobs {
         Start::Withheld
     } else {
         Start::NotRequested
@@ -270,6 +282,7 @@ pub fn gate_jobs<W: Write, E: Write>(
         }
         match create_check(
             dts,
+            config.api_version,
             id,
             config.create_grace,
             &mut poller,
@@ -323,7 +336,7 @@ pub fn gate_jobs<W: Write, E: Write>(
             start: Start::NotRequested,
         })
         .collect();
-    if config.start_migration {
+    if config.start_jobs {
         let schedule = Schedule {
             interval: config.poll_interval,
             timeout: seams.clock.elapsed().saturating_add(START_ALLOWANCE),
@@ -332,7 +345,14 @@ pub fn gate_jobs<W: Write, E: Write>(
         let mut poller = Poller::new(seams.clock, &mut *seams.sleeper, schedule)
             .with_cancellation(cancelled)
             .with_request_budget(config.max_request_rate);
-        start_migrations(dts, &mut poller, &mut skew, &mut reports, reporter);
+        start_jobs(
+            dts,
+            config.api_version,
+            &mut poller,
+            &mut skew,
+            &mut reports,
+            reporter,
+        );
         requests += poller.requests();
     }
     (reports, requests)
@@ -382,6 +402,7 @@ impl<'a> SkewWatch<'a> {
 /// freshness rule that keeps the prior result from being taken for the new one.
 fn create_check<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
     dts: &dyn Dts,
+    api: ApiVersion,
     job: &str,
     grace: Duration,
     poller: &mut Poller<C, S>,
@@ -407,7 +428,8 @@ fn create_check<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
     skew.check(reporter);
     let request_id = request_id?;
     reporter.info(&format!(
-        "created a new check for {job} (CreateMigrateCheckJob, RequestId {}); only its result counts",
+        "created a new check for {job} ({}, RequestId {}); only its result counts",
+        api.create_check_action(),
         report::sanitize(&request_id)
     ));
     Ok(Freshness::new(
@@ -423,10 +445,11 @@ fn start_is_retryable(error: &ApiError) -> bool {
     error.is_throttling()
 }
 
-/// Starts every job's migration, but only when every job passed, and never after a
-/// cancellation.
-fn start_migrations<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
+/// Starts every job (its migration, or its sync), but only when every job passed, and never
+/// after a cancellation.
+fn start_jobs<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
     dts: &dyn Dts,
+    api: ApiVersion,
     poller: &mut Poller<C, S>,
     skew: &mut SkewWatch,
     reports: &mut [JobReport],
@@ -439,7 +462,10 @@ fn start_migrations<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
         for r in reports.iter_mut() {
             r.start = Start::Withheld;
         }
-        reporter.info("not starting any migration: not every check passed");
+        reporter.info(&format!(
+            "not starting any {}: not every check passed",
+            api.kind().noun()
+        ));
         return;
     }
     for r in reports.iter_mut() {
@@ -458,7 +484,12 @@ fn start_migrations<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
         r.start = match (started, poller.cancelled()) {
             (Ok(request_id), _) => {
                 reporter.info(&format!(
-                    "started the migration of {job} (StartMigrateJob, RequestId {})",
+                    "started {} {job} ({}, RequestId {})",
+                    match api.kind() {
+                        JobKind::Migration => "the migration of",
+                        JobKind::Sync => "the sync job",
+                    },
+                    api.start_action(),
                     report::sanitize(&request_id)
                 ));
                 Start::Started { request_id }
@@ -466,7 +497,10 @@ fn start_migrations<C: Clock + ?Sized, S: Sleeper + ?Sized, W: Write, E: Write>(
             (Err(error), None) => Start::Refused(error),
             // Interrupted mid-request: whether the service started it is unknown.
             (Err(_), Some(_)) => Start::Refused(ApiError::Transport {
-                detail: "the gate was cancelled while StartMigrateJob was in flight".into(),
+                detail: format!(
+                    "the gate was cancelled while {} was in flight",
+                    api.start_action()
+                ),
             }),
         };
     }
@@ -590,11 +624,7 @@ mod tests {
             Ok(format!("req-start-{job}"))
         }
 
-        fn describe_migration(
-            &self,
-            job: &str,
-            _budget: Duration,
-        ) -> Result<MigrationDetail, ApiError> {
+        fn describe_job(&self, job: &str, _budget: Duration) -> Result<MigrationDetail, ApiError> {
             self.called("detail", job);
             let mut details = self.details.borrow_mut();
             let script = details.get_mut(job).expect("a scripted job");

@@ -46,6 +46,9 @@ pub enum Setting {
     RoleDuration,
     StsEndpoint,
     Stage,
+    JobKind,
+    StartMigration,
+    StartSync,
     MaxLag,
     MaxLagMb,
     LagSettle,
@@ -85,6 +88,9 @@ impl Setting {
             Setting::RoleDuration => "TENCENTCLOUD_ROLE_DURATION",
             Setting::StsEndpoint => "TENCENTCLOUD_STS_ENDPOINT",
             Setting::Stage => "DTS_STAGE",
+            Setting::JobKind => "DTS_JOB_KIND",
+            Setting::StartMigration => "DTS_START_MIGRATION",
+            Setting::StartSync => "DTS_START_SYNC",
             Setting::MaxLag => "DTS_MAX_LAG",
             Setting::MaxLagMb => "DTS_MAX_LAG_MB",
             Setting::LagSettle => "DTS_LAG_SETTLE",
@@ -124,6 +130,9 @@ impl Setting {
             Setting::RoleDuration => "role-duration",
             Setting::StsEndpoint => return None,
             Setting::Stage => "stage",
+            Setting::JobKind => "job-kind",
+            Setting::StartMigration => "start-migration",
+            Setting::StartSync => "start-sync",
             Setting::MaxLag => "max-lag",
             Setting::MaxLagMb => "max-lag-mb",
             Setting::LagSettle => "lag-settle",
@@ -275,6 +284,12 @@ fn service_code(code: &str, message: &str, api: ApiVersion, surface: Surface) ->
             "grant the key's CAM user or role permission for dts:{} on this job",
             api.describe_check_action()
         ),
+        ("ResourceNotFound", _) if api == ApiVersion::Sync => format!(
+            "check {} and {} (the job's own region): a sync job's id looks like sync-werwfs23; if this is a migration job, set {}",
+            name(Setting::JobId),
+            name(Setting::Region),
+            surface.assignment(Setting::JobKind, "migration"),
+        ),
         ("ResourceNotFound", _) => format!(
             "check {} and {} (the job's own region); if the job was created with the other DTS API generation, set {} (now {})",
             name(Setting::JobId),
@@ -287,6 +302,10 @@ fn service_code(code: &str, message: &str, api: ApiVersion, surface: Surface) ->
                 Setting::Region => format!(
                     "check {}: it must be the region id of the job, e.g. ap-guangzhou",
                     name(Setting::Region)
+                ),
+                _ if api == ApiVersion::Sync => format!(
+                    "check {}: it must be the id of a sync job, e.g. sync-werwfs23",
+                    name(Setting::JobId)
                 ),
                 _ => format!(
                     "check {}: it must be the id of a migration job, e.g. dts-1kl0iy0v",
@@ -317,10 +336,10 @@ pub fn raise_timeout(surface: Surface) -> String {
     )
 }
 
-/// What to do when a job shows no check at all.
-pub fn create_a_check(surface: Surface) -> String {
+/// What to do when a job shows no check at all; `create_action` creates one.
+pub fn create_a_check(create_action: &str, surface: Surface) -> String {
     format!(
-        "run CreateMigrateCheckJob first (or set {})",
+        "run {create_action} first (or set {})",
         surface.assignment(Setting::CreateCheck, "true")
     )
 }
@@ -466,7 +485,7 @@ mod tests {
             "raise the `timeout` input or look at the job in the DTS console"
         );
         assert_eq!(
-            create_a_check(Surface::Action),
+            create_a_check("CreateMigrateCheckJob", Surface::Action),
             "run CreateMigrateCheckJob first (or set `create-check: true`)"
         );
         assert_eq!(

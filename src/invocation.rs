@@ -132,7 +132,11 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
         return match vars.demo_settings(DEMO_TIMEOUT, DEMO_POLL_INTERVAL) {
             Ok(mut settings) => {
                 settings.stage = stage;
-                if stage != Stage::Check {
+                if settings.api_version == ApiVersion::Sync {
+                    if let Err(errors) = sync_stage(stage, vars) {
+                        return Mode::Invalid(errors);
+                    }
+                } else if stage != Stage::Check {
                     if let Err(errors) = later_stage_api(stage, vars) {
                         return Mode::Invalid(errors);
                     }
@@ -157,12 +161,32 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
 /// explicit 2018-03-30 is a configuration error. The check stage keeps its own default.
 fn staged(mut config: Config, stage: Stage, vars: &Vars) -> Result<Config, Vec<ConfigError>> {
     config.stage = stage;
+    if config.api_version == ApiVersion::Sync {
+        sync_stage(stage, vars)?;
+        return Ok(config);
+    }
     if stage == Stage::Check {
         return Ok(config);
     }
     later_stage_api(stage, vars)?;
     config.api_version = ApiVersion::V2021;
     Ok(config)
+}
+
+/// A sync job has a check and a `ready` stage; it keeps running, so there is no completion
+/// to gate, and the compare stage is the migrations' own.
+fn sync_stage(stage: Stage, vars: &Vars) -> Result<(), Vec<ConfigError>> {
+    match stage {
+        Stage::Check | Stage::Ready => Ok(()),
+        Stage::Compare | Stage::Complete => Err(vec![ConfigError {
+            variable: "DTS_STAGE",
+            problem: format!(
+                "the {} stage is for migration jobs, but the jobs are sync jobs, which keep running (no completion, no compare task); gate a sync job's check or ready stage, or set {} for migration jobs",
+                stage.as_str(),
+                vars.surface().assignment(Setting::JobKind, "migration")
+            ),
+        }]),
+    }
 }
 
 fn later_stage_api(stage: Stage, vars: &Vars) -> Result<(), Vec<ConfigError>> {

@@ -1,7 +1,7 @@
 //! The verdict: what an answer means, how a run ended, and which exit code that is.
 //! Pure and small on purpose: this is the part that must never let a bad migration through.
 
-use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckFlag};
+use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckFlag, StepStatus};
 use crate::config::ConfigError;
 
 /// What one answer means for the wait.
@@ -18,9 +18,31 @@ pub enum Decision {
 /// 2021-12-06: pass only on `Status` `success` with `CheckFlag` `checkPass`. `checkNotPass`
 /// fails; `Status` `failed` (the check task itself failed to run) fails; `success` with any
 /// other flag fails. `notStarted` and `running` keep polling.
+///
+/// Sync jobs: pass only on `Status` `success` with every step `finished` or `skipped` (at least
+/// one listed, no error item) and the job's own `DescribeSyncJobs` status `CheckPass`. `failed`
+/// fails; `success` with anything else fails, except a job still `Checking` (the job's status
+/// lags the check's): that keeps polling.
 pub fn decide(answer: &CheckAnswer) -> Decision {
     let flag = answer.check_flag.as_ref();
     match answer.api {
+        ApiVersion::Sync => {
+            let steps_passed = !answer.steps.is_empty()
+                && answer.steps.iter().all(|s| {
+                    matches!(s.status, StepStatus::Finished | StepStatus::Skipped)
+                        && !s.items.iter().any(|i| i.is_failed())
+                });
+            match (answer.status.as_str(), flag) {
+                ("success", Some(CheckFlag::Name(name))) if name == "CheckPass" && steps_passed => {
+                    Decision::Passed
+                }
+                ("success", Some(CheckFlag::Name(name))) if name == "Checking" => {
+                    Decision::KeepPolling
+                }
+                ("success" | "failed", _) => Decision::NotPassed,
+                _ => Decision::KeepPolling,
+            }
+        }
         ApiVersion::V2018 => match (answer.status.as_str(), flag) {
             ("finished", Some(CheckFlag::Code(1))) => Decision::Passed,
             ("finished", _) => Decision::NotPassed,
@@ -44,6 +66,12 @@ pub fn check_flag_meaning(flag: &CheckFlag) -> &'static str {
         CheckFlag::Code(3) => "not checked",
         CheckFlag::Name(name) if name == "checkPass" => "passed",
         CheckFlag::Name(name) if name == "checkNotPass" => "not passed",
+        // A sync job's `DescribeSyncJobs` status stands in for the flag.
+        CheckFlag::Name(name) if name == "CheckPass" => "passed",
+        CheckFlag::Name(name) if name == "CheckNotPass" => "not passed",
+        CheckFlag::Name(name) if name.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            "the sync job's status, not CheckPass"
+        }
         _ => "undocumented value",
     }
 }

@@ -71,6 +71,8 @@ pub enum Event<'a> {
         job: &'a str,
         status: &'a str,
         waited: Duration,
+        /// The action that would create one (`CreateMigrateCheckJob`, `CreateCheckSyncJob`).
+        create_action: &'static str,
     },
     Warning {
         job: &'a str,
@@ -671,6 +673,7 @@ impl JobState {
                     job,
                     status: &answer.status,
                     waited: elapsed - since,
+                    create_action: answer.api.create_check_action(),
                 });
             }
         } else {

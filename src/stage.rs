@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::api::{ApiError, CompareReport, CompareTask, MigrationDetail};
+use crate::api::{ApiError, CompareReport, CompareTask, JobKind, MigrationDetail};
 
 /// Which moment of the migration a run gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,6 +143,9 @@ pub fn ready_reading(detail: &MigrationDetail) -> Reading {
     if detail.is_out_of_service() {
         return Reading::Failed;
     }
+    if detail.kind == JobKind::Sync {
+        return sync_ready_reading(detail);
+    }
     match detail.status.as_str() {
         "readyComplete" => Reading::Reached,
         "created" | "checking" | "checkPass" | "readyRun" | "running" | "resuming" | "pausing" => {
@@ -150,6 +153,26 @@ pub fn ready_reading(detail: &MigrationDetail) -> Reading {
         }
         "failed" | "error" | "resumableErr" | "manualPaused" | "stopping" | "canceled"
         | "checkNotPass" | "completing" | "success" => Reading::Failed,
+        _ => Reading::Unknown,
+    }
+}
+
+/// A sync job (`DescribeSyncJobs` `Status`) is ready when `Running`. On the way: not yet
+/// configured, checked or started, or resuming. A job paused, stopped, failed, released or
+/// reset, or on its way there, will not run by itself. `Unknown` is the service's own word for
+/// not knowing: never ready.
+///
+/// A sync job is `Running` from its first step on (structure, full export, full import), with
+/// a lag that means nothing yet: it is ready only once running its last step, the incremental
+/// sync. No step list is not knowing which step: not ready.
+fn sync_ready_reading(detail: &MigrationDetail) -> Reading {
+    match detail.status.as_str() {
+        "Running" if detail.in_last_step() => Reading::Reached,
+        "Running" => Reading::Waiting,
+        "UnInitialized" | "Initialized" | "Checking" | "CheckPass" | "ReadyRunning"
+        | "Resuming" => Reading::Waiting,
+        "CheckNotPass" | "Pausing" | "Paused" | "Stopping" | "Stopped" | "ResumableErr"
+        | "Failed" | "Released" | "Resetting" => Reading::Failed,
         _ => Reading::Unknown,
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::time::Duration;
 
-use crate::api::{ApiError, CompareOptions, CompareTask, MigrationDetail};
+use crate::api::{ApiError, CompareOptions, CompareTask, JobKind, MigrationDetail};
 use crate::config::Config;
 use crate::dts::Dts;
 use crate::duration;
@@ -159,9 +159,16 @@ impl<W: Write, E: Write> Watch<MigrationDetail> for StageWatch<'_, W, E> {
                 if self.warned.insert(detail.status.clone()) {
                     self.reporter.event(&Event::Warning {
                         job,
-                        title: "Unknown migration status",
+                        title: match detail.kind {
+                            JobKind::Migration => "Unknown migration status",
+                            JobKind::Sync => "Unknown sync job status",
+                        },
                         message: format!(
-                            "DescribeMigrationDetail answered Status {:?}, which this version of dts-gate does not know; it keeps polling and never counts it as a pass",
+                            "{} answered Status {:?}, which this version of dts-gate does not know (or the service itself does not); it keeps polling and never counts it as a pass",
+                            match detail.kind {
+                                JobKind::Migration => "DescribeMigrationDetail",
+                                JobKind::Sync => "DescribeSyncJobs",
+                            },
                             detail.status
                         ),
                     });
@@ -275,7 +282,7 @@ pub fn gate_stage<W: Write, E: Write>(
                 }
                 let mut watch = StageWatch::new(reporter, Purpose::Ready, config);
                 let polled =
-                    poller.poll_until(id, |budget| dts.describe_migration(id, budget), &mut watch);
+                    poller.poll_until(id, |budget| dts.describe_job(id, budget), &mut watch);
                 let why = std::mem::take(&mut watch.why);
                 jobs.push(waited(id, polled, why, false));
             }
@@ -286,11 +293,8 @@ pub fn gate_stage<W: Write, E: Write>(
                 for job in jobs.iter_mut().take(confirm) {
                     let id = job.job_id.clone();
                     let mut watch = StageWatch::new(reporter, Purpose::StillReady, config);
-                    let polled = poller.poll_until(
-                        &id,
-                        |budget| dts.describe_migration(&id, budget),
-                        &mut watch,
-                    );
+                    let polled =
+                        poller.poll_until(&id, |budget| dts.describe_job(&id, budget), &mut watch);
                     let why = std::mem::take(&mut watch.why);
                     let polls = job.polls;
                     *job = waited(&id, polled, why, false);
@@ -303,7 +307,7 @@ pub fn gate_stage<W: Write, E: Write>(
             for id in &config.job_ids {
                 let mut watch = StageWatch::new(reporter, Purpose::BeforeComplete, config);
                 let polled =
-                    poller.poll_until(id, |budget| dts.describe_migration(id, budget), &mut watch);
+                    poller.poll_until(id, |budget| dts.describe_job(id, budget), &mut watch);
                 let why = std::mem::take(&mut watch.why);
                 jobs.push(waited(id, polled, why, true));
             }
@@ -368,11 +372,7 @@ fn complete_one<
         }
     }
     let mut watch = StageWatch::new(reporter, Purpose::Completion, config);
-    let polled = poller.poll_until(
-        &id,
-        |budget| dts.describe_migration(&id, budget),
-        &mut watch,
-    );
+    let polled = poller.poll_until(&id, |budget| dts.describe_job(&id, budget), &mut watch);
     let why = std::mem::take(&mut watch.why);
     let polls = job.polls;
     let completed_by = job.completed_by.take();

@@ -46,19 +46,30 @@ pub struct CheckAnswer {
 
 impl CheckAnswer {
     /// The 2021 check task itself failed to run: no verdict on the job, but not a pass either.
+    /// A sync check says `failed` also when its steps failed; only without a failed step or
+    /// item is that the task's own failure.
     pub fn is_task_failure(&self) -> bool {
-        self.api == ApiVersion::V2021 && self.status == "failed"
+        match self.api {
+            ApiVersion::V2018 => false,
+            ApiVersion::V2021 => self.status == "failed",
+            ApiVersion::Sync => {
+                self.status == "failed"
+                    && self.failed_steps().next().is_none()
+                    && !self.items().any(|(_, item)| item.is_failed())
+            }
+        }
     }
 
     /// 2021-12-06 answers list check steps and their items; 2018-03-30 answers never do.
     pub fn has_step_details(&self) -> bool {
-        self.api == ApiVersion::V2021
+        self.api != ApiVersion::V2018
     }
 
     /// Whether `check_flag` means anything yet: 2018 answers carry `CheckFlag` 3 while running,
-    /// so there it counts only once `finished`.
+    /// so there it counts only once `finished`. A sync check's flag is its job's status, read
+    /// only once the check finished.
     pub fn check_flag_is_final(&self) -> bool {
-        self.api == ApiVersion::V2021 || self.status == "finished"
+        self.api != ApiVersion::V2018 || self.status == "finished"
     }
 
     /// `running` or `notStarted`: the check has not got through its steps yet.
@@ -170,7 +181,8 @@ macro_rules! service_status {
 }
 
 service_status! {
-    /// A check step's `StepStatus` (2021-12-06).
+    /// A check step's `StepStatus` (2021-12-06 migrations), or a sync check step's `Status`
+    /// (`finished`, `skipped`, `paused` are the sync check's own).
     StepStatus {
         NotStarted => "notStarted",
         Running => "running",
@@ -178,6 +190,9 @@ service_status! {
         Warning => "warning",
         Failed => "failed",
         Blocked => "blocked",
+        Finished => "finished",
+        Skipped => "skipped",
+        Paused => "paused",
     }
 }
 
@@ -208,12 +223,13 @@ impl CheckStep {
     pub fn is_finished(&self) -> bool {
         !matches!(
             self.status,
-            StepStatus::NotStarted | StepStatus::Running | StepStatus::Missing
+            StepStatus::NotStarted | StepStatus::Running | StepStatus::Paused | StepStatus::Missing
         )
     }
 
+    /// Passed: `pass`, or a sync check's `finished`.
     pub fn is_passed(&self) -> bool {
-        self.status == StepStatus::Pass
+        matches!(self.status, StepStatus::Pass | StepStatus::Finished)
     }
 
     /// A failure that still counts: failed and not skipped by the user.
@@ -221,9 +237,11 @@ impl CheckStep {
         self.status == StepStatus::Failed && !self.has_skipped
     }
 
-    /// A warning, or a failure the user chose to skip.
+    /// A warning, a failure the user chose to skip, or a sync check step skipped (nothing
+    /// checked it).
     pub fn is_warning(&self) -> bool {
-        self.status == StepStatus::Warning || self.is_skipped_failure()
+        matches!(self.status, StepStatus::Warning | StepStatus::Skipped)
+            || self.is_skipped_failure()
     }
 
     /// Failed, but the user chose to skip its failures (`SkipCheckItem`).
@@ -231,9 +249,9 @@ impl CheckStep {
         self.status == StepStatus::Failed && self.has_skipped
     }
 
-    /// Not (yet) run: not finished, or blocked by an earlier step.
+    /// Not (yet) run: not finished, blocked by an earlier step, or (sync) skipped.
     pub fn did_not_run(&self) -> bool {
-        !self.is_finished() || self.status == StepStatus::Blocked
+        !self.is_finished() || matches!(self.status, StepStatus::Blocked | StepStatus::Skipped)
     }
 
     /// `StepName (StepId)`, or whichever of the two exists.

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{ApiError, Envelope, describe, text_of};
+use super::{ApiError, Envelope, JobKind, describe, text_of};
 
 /// A tip of a migration step (`ProcessStepTip`) or an `ErrorInfoItem`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -27,9 +27,11 @@ pub struct MigrationStep {
     pub warnings: Vec<Tip>,
 }
 
-/// A decoded `DescribeMigrationDetail` answer.
+/// A job's state as the later stages read it: a decoded `DescribeMigrationDetail` answer, or
+/// a sync job's `DescribeSyncJobs` item (`kind` says which; statuses are the kind's own).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MigrationDetail {
+    pub kind: JobKind,
     /// The job's `Status`, possibly a value this tool does not know.
     pub status: String,
     /// `TradeInfo.TradeStatus`, empty when absent.
@@ -61,12 +63,24 @@ impl MigrationDetail {
             .or_else(|| self.steps.last())
     }
 
-    /// The job is isolated or offlined (or on its way there): it will never be ready.
+    /// The job is at its last listed step (a sync job's incremental sync): `StepNow` says so,
+    /// or without it the last step is the one running. Never without steps.
+    pub fn in_last_step(&self) -> bool {
+        let Some(last) = self.steps.last() else {
+            return false;
+        };
+        match self.step_now {
+            Some(now) => usize::try_from(now).is_ok_and(|now| now == self.steps.len()),
+            None => last.status == "running",
+        }
+    }
+
+    /// The job is isolated or offlined (or on its way there): it will never be ready. Migration
+    /// jobs spell these in lower case, sync jobs in PascalCase.
     pub fn is_out_of_service(&self) -> bool {
-        matches!(
-            self.trade_status.as_str(),
-            "isolating" | "isolated" | "offlining" | "offlined"
-        )
+        ["isolating", "isolated", "offlining", "offlined"]
+            .iter()
+            .any(|s| self.trade_status.eq_ignore_ascii_case(s))
     }
 }
 
@@ -102,6 +116,7 @@ pub(super) fn decode(envelope: &Envelope) -> Result<MigrationDetail, ApiError> {
     })
     .map_err(malformed)?;
     Ok(MigrationDetail {
+        kind: JobKind::Migration,
         status,
         trade_status,
         brief_message: envelope.text("BriefMsg"),

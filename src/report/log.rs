@@ -139,12 +139,13 @@ impl Progress {
                 job,
                 status,
                 waited,
+                create_action,
             } => Some(Notice::warning(
                 self.labelled_title("No DTS check yet", job),
                 format!(
                     "the check has been `{status}` for {}s: no check may have been created for this job; {}",
                     waited.as_secs(),
-                    hints::create_a_check(self.surface)
+                    hints::create_a_check(create_action, self.surface)
                 ),
             )),
             Event::Warning {

@@ -1,0 +1,239 @@
+//! Decoding the data sync job actions (2021-12-06): `DescribeCheckSyncJobResult`, the sync
+//! check, into the same [`CheckAnswer`] a migration check decodes to (its `Errors` and
+//! `Warnings` become failed and warning items, so every report shows them as it shows a
+//! migration's check items), and `DescribeSyncJobs`, the job's own state, into a
+//! [`MigrationDetail`] for the `ready` stage and for the check's verdict (`CheckPass`).
+//!
+//! Every field of these models may be null, so absence is tolerated; a value of the wrong type
+//! is not (it is not a DTS answer). Only the fields the gate reads are kept: a
+//! `DescribeSyncJobs` item also echoes the endpoints' accounts and passwords, which are never
+//! decoded, so no report can show them.
+
+use serde_json::{Map, Value};
+
+use super::detail::{integer, list, object, string};
+use super::{
+    ApiError, ApiVersion, CheckAnswer, CheckItem, CheckStep, Envelope, ItemResult, JobKind,
+    MigrationDetail, MigrationStep, Tip, describe,
+};
+
+pub(super) fn decode_check(envelope: &Envelope) -> Result<CheckAnswer, ApiError> {
+    let fields = &envelope.fields;
+    let status = envelope.status()?;
+    let malformed = |what: String| envelope.malformed(what);
+    let steps = list(
+        fields.get("StepInfos"),
+        "Response.StepInfos",
+        decode_check_step,
+    )
+    .map_err(malformed)?;
+    let progress = integer(fields.get("Progress"), "Response.Progress")
+        .map_err(malformed)?
+        .filter(|p| (0..=100).contains(p))
+        .map(|p| p.to_string())
+        .or_else(|| super::step_progress(&steps));
+    Ok(CheckAnswer {
+        api: ApiVersion::Sync,
+        status,
+        // The verdict's second half comes from the job itself (`DescribeSyncJobs`), read by
+        // the client once the check has finished.
+        check_flag: None,
+        progress,
+        error_code: None,
+        error_message: String::new(),
+        request_id: envelope.request_id.clone(),
+        deprecated_warning: envelope.deprecated_warning(),
+        steps,
+    })
+}
+
+fn decode_check_step(value: &Value, at: &str) -> Result<CheckStep, String> {
+    let step = required_object(value, at)?;
+    let field = |name: &str| string(step.get(name), &format!("{at}.{name}"));
+    let tips = |name: &str, result: ItemResult| -> Result<Vec<CheckItem>, String> {
+        list(step.get(name), &format!("{at}.{name}"), |v, at| {
+            decode_tip(v, at).map(|tip| item(tip, result.clone()))
+        })
+    };
+    let mut items = tips("Errors", ItemResult::Failed)?;
+    items.extend(tips("Warnings", ItemResult::Warning)?);
+    let step_no = integer(step.get("StepNo"), &format!("{at}.StepNo"))?;
+    Ok(CheckStep {
+        step_no: step_no.and_then(|n| u64::try_from(n).ok()),
+        step_id: field("StepId")?,
+        step_name: field("StepName")?,
+        status: field("Status")?.into(),
+        message: String::new(),
+        items,
+        has_skipped: false,
+    })
+}
+
+/// An error or warning of a sync check step (`StepTip`) as a check item: its `Code` names it,
+/// its `Message` is the reason.
+fn item(SyncTip { tip, skip_info }: SyncTip, result: ItemResult) -> CheckItem {
+    CheckItem {
+        name: tip.code,
+        description: String::new(),
+        result,
+        failure_reason: tip.message,
+        solution: tip.solution,
+        error_log: Vec::new(),
+        help_doc: [tip.help_doc]
+            .into_iter()
+            .filter(|h| !h.trim().is_empty())
+            .collect(),
+        skip_info,
+    }
+}
+
+/// A sync `StepTip`: a tip with the `SkipInfo` a check item carries too.
+struct SyncTip {
+    tip: Tip,
+    skip_info: String,
+}
+
+fn decode_tip(value: &Value, at: &str) -> Result<SyncTip, String> {
+    let tip = required_object(value, at)?;
+    let field = |name: &str| string(tip.get(name), &format!("{at}.{name}"));
+    Ok(SyncTip {
+        tip: Tip {
+            code: field("Code")?,
+            message: field("Message")?,
+            solution: field("Solution")?,
+            help_doc: field("HelpDoc")?,
+        },
+        skip_info: field("SkipInfo")?,
+    })
+}
+
+fn required_object<'a>(value: &'a Value, at: &str) -> Result<&'a Map<String, Value>, String> {
+    object(Some(value), at)?.ok_or_else(|| format!("{at} should be an object, got null"))
+}
+
+/// The job `job_id` of a `DescribeSyncJobs` answer. A list without it is a job that does not
+/// exist (the service's own code for that, so hints and exit codes treat it alike); a list
+/// with it twice says two things at once and is never a reading.
+pub(super) fn decode_job(envelope: &Envelope, job_id: &str) -> Result<MigrationDetail, ApiError> {
+    let malformed = |what: String| envelope.malformed(what);
+    let jobs = match envelope.fields.get("JobList") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().collect(),
+        other => {
+            return Err(malformed(format!(
+                "Response.JobList should be a list, got {}",
+                describe(other)
+            )));
+        }
+    };
+    let mut matching = Vec::new();
+    for (i, value) in jobs.iter().enumerate() {
+        let at = format!("Response.JobList[{i}]");
+        let job = required_object(value, &at).map_err(malformed)?;
+        if string(job.get("JobId"), &format!("{at}.JobId")).map_err(malformed)? == job_id {
+            matching.push((at, job));
+        }
+    }
+    let (at, job) = match matching.as_slice() {
+        [] => {
+            return Err(ApiError::Service {
+                code: "ResourceNotFound.JobNotExist".into(),
+                message: format!(
+                    "DescribeSyncJobs lists no sync job {job_id} in this region ({} other jobs listed)",
+                    jobs.len()
+                ),
+                request_id: envelope.request_id.clone(),
+            });
+        }
+        [one] => one,
+        _ => {
+            return Err(malformed(format!(
+                "ambiguous answer: Response.JobList lists {job_id} {} times",
+                matching.len()
+            )));
+        }
+    };
+    decode_job_item(job, at)
+        .map(|mut detail| {
+            detail.request_id = envelope.request_id.clone();
+            detail
+        })
+        .map_err(malformed)
+}
+
+fn decode_job_item(job: &Map<String, Value>, at: &str) -> Result<MigrationDetail, String> {
+    let status = match job.get("Status") {
+        Some(Value::String(s)) => s.clone(),
+        other => {
+            return Err(format!(
+                "{at}.Status should be a string, got {}",
+                describe(other)
+            ));
+        }
+    };
+    let trade_status = string(job.get("TradeStatus"), &format!("{at}.TradeStatus"))?;
+    let mut detail = MigrationDetail {
+        kind: JobKind::Sync,
+        status,
+        trade_status,
+        ..MigrationDetail::default()
+    };
+    let at = format!("{at}.Detail");
+    let Some(info) = object(job.get("Detail"), &at)? else {
+        return Ok(detail);
+    };
+    detail.step_now = integer(info.get("StepNow"), &format!("{at}.StepNow"))?;
+    // `-1` (invalid) and any other negative lag are unknown, never zero.
+    let lag = |name: &str| -> Result<Option<u64>, String> {
+        Ok(integer(info.get(name), &format!("{at}.{name}"))?.and_then(|n| u64::try_from(n).ok()))
+    };
+    detail.seconds_behind = lag("SecondsBehindMaster")?;
+    detail.distance_mb = lag("MasterSlaveDistance")?;
+    detail.steps = list(
+        info.get("StepInfos"),
+        &format!("{at}.StepInfos"),
+        decode_job_step,
+    )?;
+    let message = string(info.get("Message"), &format!("{at}.Message"))?;
+    if let Some(error) = object(info.get("ErrInfo"), &format!("{at}.ErrInfo"))? {
+        let field = |name: &str| string(error.get(name), &format!("{at}.ErrInfo.{name}"));
+        let tip = Tip {
+            code: field("Reason")?,
+            message: field("Message")?,
+            solution: field("Solution")?,
+            help_doc: String::new(),
+        };
+        if !(tip.code.is_empty() && tip.message.is_empty() && tip.solution.is_empty()) {
+            detail.errors.push(tip);
+        }
+    }
+    detail.brief_message = match detail.errors.first() {
+        Some(error) if message.is_empty() => [error.code.as_str(), error.message.as_str()]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(": "),
+        _ => message,
+    };
+    Ok(detail)
+}
+
+fn decode_job_step(value: &Value, at: &str) -> Result<MigrationStep, String> {
+    let step = required_object(value, at)?;
+    let field = |name: &str| string(step.get(name), &format!("{at}.{name}"));
+    let tips = |name: &str| {
+        list(step.get(name), &format!("{at}.{name}"), |v, at| {
+            decode_tip(v, at).map(|t| t.tip)
+        })
+    };
+    Ok(MigrationStep {
+        id: field("StepId")?,
+        name: field("StepName")?,
+        status: field("Status")?,
+        // `-1`: the step does not report its progress.
+        percent: integer(step.get("Progress"), &format!("{at}.Progress"))?.filter(|p| *p >= 0),
+        message: String::new(),
+        errors: tips("Errors")?,
+        warnings: tips("Warnings")?,
+    })
+}
