@@ -853,15 +853,15 @@ fn job_kind(value: Option<String>, ids: &[String]) -> Result<JobKind, ConfigErro
     Err(ConfigError {
         variable: "DTS_JOB_KIND",
         problem: format!(
-            "is {}, but {} {} not {} job id{}; fix DTS_JOB_ID or unset DTS_JOB_KIND",
-            kind.as_str(),
+            "is {kind}, but {} {} {kind} job id{}; fix DTS_JOB_ID or unset DTS_JOB_KIND",
             others.join(", "),
-            if others.len() == 1 { "is" } else { "are" },
-            match kind {
-                JobKind::Migration => "a migration",
-                JobKind::Sync => "a sync",
+            if others.len() == 1 {
+                "is not a"
+            } else {
+                "are not"
             },
             if others.len() == 1 { "" } else { "s" },
+            kind = kind.as_str(),
         ),
     })
 }
@@ -1346,6 +1346,98 @@ mod tests {
         let names: Vec<_> = errs.iter().map(|e| e.variable).collect();
         assert_eq!(names, ["DTS_CREATE_CHECK", "DTS_START_MIGRATION"]);
         assert!(errs[0].problem.contains("`true` or `false`"));
+    }
+
+    #[test]
+    fn sync_ids_select_the_sync_api_and_its_own_start_variable() {
+        let c = Config::from_vars(with(&[("DTS_JOB_ID", "sync-werwfs23, sync-n3gh7md9")])).unwrap();
+        assert_eq!(c.api_version, ApiVersion::Sync);
+        assert_eq!(c.job_ids, ["sync-werwfs23", "sync-n3gh7md9"]);
+        assert!(!c.start_jobs);
+        let c = Config::from_vars(with(&[
+            ("DTS_JOB_ID", "sync-werwfs23"),
+            ("DTS_START_SYNC", "true"),
+            ("DTS_API_VERSION", "2021-12-06"),
+        ]))
+        .unwrap();
+        assert!(c.start_jobs);
+        assert_eq!(c.api_version, ApiVersion::Sync);
+        // An explicit kind agrees with the ids.
+        let c = Config::from_vars(with(&[("DTS_JOB_KIND", "migration")])).unwrap();
+        assert_eq!(c.api_version, ApiVersion::V2018);
+        let c = Config::from_vars(with(&[
+            ("DTS_JOB_ID", "sync-werwfs23"),
+            ("DTS_JOB_KIND", "sync"),
+        ]))
+        .unwrap();
+        assert_eq!(c.api_version, ApiVersion::Sync);
+    }
+
+    #[test]
+    fn a_run_gates_one_kind_and_starts_it_only_with_its_own_variable() {
+        let only = |pairs: &[(&str, &str)]| {
+            let errors = errors_of(with(pairs));
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            errors[0].to_string()
+        };
+        let mixed = only(&[("DTS_JOB_ID", "sync-aaa1 dts-bbb2")]);
+        assert!(
+            mixed.starts_with(
+                "DTS_JOB_ID: mixes sync jobs (sync-aaa1) and migration jobs (dts-bbb2)"
+            ),
+            "{mixed}"
+        );
+        let wrong = only(&[("DTS_JOB_ID", "dts-bbb2"), ("DTS_JOB_KIND", "sync")]);
+        assert!(
+            wrong.starts_with("DTS_JOB_KIND: is sync, but dts-bbb2 is not a sync job id"),
+            "{wrong}"
+        );
+        let wrong = only(&[
+            ("DTS_JOB_ID", "sync-a1 sync-b2"),
+            ("DTS_JOB_KIND", "migration"),
+        ]);
+        assert!(
+            wrong.contains("sync-a1, sync-b2 are not a migration job ids")
+                || wrong.contains("sync-a1, sync-b2 are not"),
+            "{wrong}"
+        );
+        let bad = only(&[("DTS_JOB_KIND", "replication")]);
+        assert!(
+            bad.starts_with("DTS_JOB_KIND: got \"replication\"; expected migration or sync"),
+            "{bad}"
+        );
+        let start = only(&[("DTS_JOB_ID", "sync-a1"), ("DTS_START_MIGRATION", "true")]);
+        assert!(
+            start.starts_with("DTS_START_MIGRATION: is true, but the jobs are sync jobs"),
+            "{start}"
+        );
+        assert!(start.contains("set DTS_START_SYNC=true instead"), "{start}");
+        let start = only(&[("DTS_START_SYNC", "true")]);
+        assert!(
+            start.starts_with("DTS_START_SYNC: is true, but the jobs are migration jobs"),
+            "{start}"
+        );
+        let old = only(&[("DTS_JOB_ID", "sync-a1"), ("DTS_API_VERSION", "2018-03-30")]);
+        assert!(
+            old.starts_with("DTS_API_VERSION: sync jobs exist only in API 2021-12-06"),
+            "{old}"
+        );
+        let id = only(&[("DTS_JOB_ID", "sync-")]);
+        assert!(id.contains("sync-werwfs23 (a sync job)"), "{id}");
+    }
+
+    #[test]
+    fn the_action_names_its_inputs_in_kind_errors() {
+        let errors = errors_of(with(&[
+            ("DTS_JOB_ID", "sync-a1"),
+            ("DTS_START_MIGRATION", "true"),
+            ("DTS_GATE_SURFACE", "action"),
+        ]));
+        let text = errors[0].to_string();
+        assert!(
+            text.contains("set `start-sync: true` instead (and unset the `start-migration` input)"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -223,8 +223,10 @@ mod tests {
         ("TENCENTCLOUD_REGION", "ap-guangzhou"),
     ];
 
+    /// The gate's variables, with `extra` set over them.
     fn with(extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut all = vars(GATE);
+        all.retain(|(name, _)| !extra.iter().any(|(set, _)| set == name));
         all.extend(vars(extra));
         all
     }
@@ -447,6 +449,48 @@ mod tests {
         );
         // Empty is unset.
         assert_eq!(stage_of(&[], with(&[("DTS_STAGE", "")])).0, Stage::Check);
+    }
+
+    #[test]
+    fn sync_jobs_have_a_check_and_a_ready_stage_only() {
+        let sync = with(&[("DTS_JOB_ID", "sync-werwfs23")]);
+        assert_eq!(
+            stage_of(&[], sync.clone()),
+            (Stage::Check, ApiVersion::Sync)
+        );
+        assert_eq!(
+            stage_of(&["ready"], sync.clone()),
+            (Stage::Ready, ApiVersion::Sync)
+        );
+        for stage in ["compare", "complete"] {
+            assert_eq!(
+                invalid_variables(mode_of(&[stage], sync.clone())),
+                ["DTS_STAGE"],
+                "{stage}"
+            );
+        }
+        // The demo plays a sync job when asked for one, and only its stages.
+        let kind = vars(&[("DTS_JOB_KIND", "sync")]);
+        for (args, stage) in [
+            (&["--demo"][..], Stage::Check),
+            (&["ready", "--demo"][..], Stage::Ready),
+        ] {
+            let Mode::Demo(_, settings) = mode_of(args, kind.clone()) else {
+                panic!("expected a demo");
+            };
+            assert_eq!(
+                (settings.stage, settings.api_version),
+                (stage, ApiVersion::Sync)
+            );
+        }
+        assert_eq!(
+            invalid_variables(mode_of(&["complete", "--demo"], kind)),
+            ["DTS_STAGE"]
+        );
+        assert_eq!(
+            invalid_variables(mode_of(&["--demo"], vars(&[("DTS_JOB_KIND", "both")]))),
+            ["DTS_JOB_KIND"]
+        );
     }
 
     #[test]

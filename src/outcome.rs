@@ -340,6 +340,103 @@ mod tests {
         }
     }
 
+    fn sync_answer(status: &str, job: Option<&str>, steps: &[(&str, Option<&str>)]) -> CheckAnswer {
+        use crate::api::{CheckItem, CheckStep, ItemResult};
+        CheckAnswer {
+            api: ApiVersion::Sync,
+            check_flag: job.map(|f| CheckFlag::Name(f.into())),
+            steps: steps
+                .iter()
+                .map(|(step, item)| CheckStep {
+                    status: (*step).into(),
+                    items: item
+                        .map(|result| CheckItem {
+                            result: ItemResult::parse(result),
+                            ..CheckItem::default()
+                        })
+                        .into_iter()
+                        .collect(),
+                    ..CheckStep::default()
+                })
+                .collect(),
+            ..answer(status, None)
+        }
+    }
+
+    #[test]
+    fn a_sync_check_passes_only_finished_with_every_step_through_and_the_job_at_check_pass() {
+        let through = [
+            ("finished", None),
+            ("skipped", None),
+            ("finished", Some("warning")),
+        ];
+        assert_eq!(
+            decide(&sync_answer("success", Some("CheckPass"), &through)),
+            Decision::Passed
+        );
+        for (status, job, steps) in [
+            // The job itself does not say CheckPass.
+            ("success", Some("CheckNotPass"), &through[..]),
+            ("success", Some("Running"), &through[..]),
+            ("success", Some("Unknown"), &through[..]),
+            ("success", None, &through[..]),
+            ("success", Some("checkPass"), &through[..]),
+            // A step not through, or an error item in a finished one.
+            (
+                "success",
+                Some("CheckPass"),
+                &[("finished", None), ("failed", None)][..],
+            ),
+            (
+                "success",
+                Some("CheckPass"),
+                &[("finished", None), ("running", None)][..],
+            ),
+            ("success", Some("CheckPass"), &[("paused", None)][..]),
+            ("success", Some("CheckPass"), &[("notStarted", None)][..]),
+            ("success", Some("CheckPass"), &[("pass", None)][..]),
+            (
+                "success",
+                Some("CheckPass"),
+                &[("finished", Some("failed"))][..],
+            ),
+            // No step listed is not knowing what was checked.
+            ("success", Some("CheckPass"), &[][..]),
+            ("failed", Some("CheckPass"), &through[..]),
+            (
+                "failed",
+                Some("CheckNotPass"),
+                &[("failed", Some("failed"))][..],
+            ),
+        ] {
+            assert_eq!(
+                decide(&sync_answer(status, job, steps)),
+                Decision::NotPassed,
+                "{status} {job:?} {steps:?}"
+            );
+        }
+        // The job's status lags the check's: wait for it.
+        assert_eq!(
+            decide(&sync_answer("success", Some("Checking"), &through)),
+            Decision::KeepPolling
+        );
+        for status in ["notStarted", "running", "Success", ""] {
+            assert_eq!(
+                decide(&sync_answer(status, Some("CheckPass"), &through)),
+                Decision::KeepPolling,
+                "{status}"
+            );
+        }
+        assert_eq!(
+            check_flag_meaning(&CheckFlag::Name("CheckPass".into())),
+            "passed"
+        );
+        assert_eq!(
+            check_flag_meaning(&CheckFlag::Name("Running".into())),
+            "the sync job's status, not CheckPass"
+        );
+    }
+
     #[test]
     fn only_success_with_check_pass_passes_in_2021() {
         assert_eq!(

@@ -531,6 +531,102 @@ mod tests {
         assert_eq!(Stage::parse("Compare"), None);
     }
 
+    fn sync_job(status: &str, trade: &str, step_now: Option<i64>, last: &str) -> MigrationDetail {
+        use crate::api::MigrationStep;
+        let step = |id: &str, status: &str| MigrationStep {
+            id: id.into(),
+            status: status.into(),
+            ..MigrationStep::default()
+        };
+        MigrationDetail {
+            kind: JobKind::Sync,
+            status: status.into(),
+            trade_status: trade.into(),
+            step_now,
+            steps: vec![
+                step("schema-init", "finished"),
+                step("dumper", "finished"),
+                step("loader", "finished"),
+                step("sinker", last),
+            ],
+            ..MigrationDetail::default()
+        }
+    }
+
+    #[test]
+    fn a_sync_job_is_ready_only_running_its_last_step() {
+        assert_eq!(
+            ready_reading(&sync_job("Running", "Normal", Some(4), "running")),
+            Reading::Reached
+        );
+        assert_eq!(
+            ready_reading(&sync_job("Running", "Normal", None, "running")),
+            Reading::Reached
+        );
+        // Still exporting or importing the full data: its lag means nothing yet.
+        assert_eq!(
+            ready_reading(&sync_job("Running", "Normal", Some(2), "notStarted")),
+            Reading::Waiting
+        );
+        assert_eq!(
+            ready_reading(&sync_job("Running", "Normal", None, "notStarted")),
+            Reading::Waiting
+        );
+        let mut no_steps = sync_job("Running", "Normal", Some(4), "running");
+        no_steps.steps.clear();
+        assert_eq!(ready_reading(&no_steps), Reading::Waiting);
+        for status in [
+            "UnInitialized",
+            "Initialized",
+            "Checking",
+            "CheckPass",
+            "ReadyRunning",
+            "Resuming",
+        ] {
+            assert_eq!(
+                ready_reading(&sync_job(status, "Normal", Some(4), "running")),
+                Reading::Waiting,
+                "{status}"
+            );
+        }
+        for status in [
+            "CheckNotPass",
+            "Pausing",
+            "Paused",
+            "Stopping",
+            "Stopped",
+            "ResumableErr",
+            "Failed",
+            "Released",
+            "Resetting",
+        ] {
+            assert_eq!(
+                ready_reading(&sync_job(status, "Normal", Some(4), "running")),
+                Reading::Failed,
+                "{status}"
+            );
+        }
+        for trade in ["Isolating", "Isolated", "Offlining", "Offlined"] {
+            assert_eq!(
+                ready_reading(&sync_job("Running", trade, Some(4), "running")),
+                Reading::Failed,
+                "{trade}"
+            );
+        }
+        // A migration's status means nothing for a sync job, and the reverse.
+        for status in ["Unknown", "running", "readyComplete", ""] {
+            assert_eq!(
+                ready_reading(&sync_job(status, "Normal", Some(4), "running")),
+                Reading::Unknown,
+                "{status}"
+            );
+        }
+        assert_eq!(
+            ready_reading(&detail("Running", Some(0), Some(0))),
+            Reading::Unknown
+        );
+    }
+
     #[test]
     fn only_ready_complete_is_ready_and_unknown_never_is() {
         assert_eq!(

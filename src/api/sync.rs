@@ -237,3 +237,207 @@ fn decode_job_step(value: &Value, at: &str) -> Result<MigrationStep, String> {
         warnings: tips("Warnings")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        ApiError, ApiVersion, CheckFlag, Secrets, parse_check_answer, parse_sync_job,
+    };
+    use crate::outcome::{Decision, decide};
+
+    /// The reference's own `DescribeCheckSyncJobResult` example (its last step, cut off in the
+    /// reference, completed as finished).
+    const CHECK_EXAMPLE: &str =
+        include_str!("../../tests/data/describe_check_sync_job_result_example.json");
+    /// The reference's own `DescribeSyncJobs` example, cut off there inside `Objects`; the
+    /// fields after it are completed as a running job has them.
+    const JOBS_EXAMPLE: &str = include_str!("../../tests/data/describe_sync_jobs_example.json");
+
+    fn check(text: &str) -> Result<super::CheckAnswer, ApiError> {
+        parse_check_answer(ApiVersion::Sync, 200, text.as_bytes())
+    }
+
+    fn job(text: &str, id: &str) -> Result<super::MigrationDetail, ApiError> {
+        parse_sync_job(200, text.as_bytes(), &Secrets::default(), id)
+    }
+
+    #[test]
+    fn the_reference_check_example_decodes_with_its_steps_and_warnings() {
+        let answer = check(CHECK_EXAMPLE).unwrap();
+        assert_eq!(answer.api, ApiVersion::Sync);
+        assert_eq!(answer.status, "success");
+        assert_eq!(answer.progress.as_deref(), Some("100"));
+        assert_eq!(answer.request_id, "948377d0-b8a2-11ed-b8ff-e9277ed2f336");
+        assert_eq!(answer.steps.len(), 14);
+        assert!(
+            answer
+                .steps
+                .iter()
+                .all(|s| s.is_passed() && s.is_finished())
+        );
+        let warnings: Vec<_> = answer
+            .items()
+            .filter(|(_, item)| item.is_warning())
+            .map(|(step, item)| (step.step_id.as_str(), item.name.as_str()))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                ("SrcPrivilegeCheck", "Warning: SrcPrivilegeCheck"),
+                ("WarningParamCheck", "Warn: WarningParamCheck"),
+                ("WarningParamCheck", "Warn: WarningParamCheck"),
+            ]
+        );
+        assert!(answer.has_warnings());
+        // The check alone is no verdict: the job's own status is read next.
+        assert_eq!(answer.check_flag, None);
+        assert_eq!(decide(&answer), Decision::NotPassed);
+        let mut judged = answer.clone();
+        judged.check_flag = Some(CheckFlag::Name("CheckPass".into()));
+        assert_eq!(decide(&judged), Decision::Passed);
+    }
+
+    #[test]
+    fn errors_become_failed_items_with_their_solution_and_help_link() {
+        let answer = check(
+            r#"{"Response": {"Status": "failed", "StepCount": 2, "StepCur": 2, "Progress": 100,
+                "StepInfos": [
+                  {"StepNo": 1, "StepId": "ConnectDBCheck", "StepName": "连接DB检查", "Status": "finished", "Errors": null, "Warnings": null},
+                  {"StepNo": 2, "StepId": "DstEmptyCheck", "StepName": "目标实例内容冲突检查", "Status": "failed",
+                   "Errors": [{"Code": "DstEmptyCheck", "Message": "db1.t1 exists in the target", "Solution": "drop it", "HelpDoc": "https://cloud.tencent.com/document/product/571/58685", "SkipInfo": ""}],
+                   "Warnings": []}],
+                "RequestId": "r-1"}}"#,
+        )
+        .unwrap();
+        let failed: Vec<_> = answer.failed_steps().map(|s| s.label()).collect();
+        assert_eq!(failed, ["目标实例内容冲突检查 (DstEmptyCheck)"]);
+        let (_, item) = answer.items().next().unwrap();
+        assert!(item.is_failed());
+        assert_eq!(item.failure_reason, "db1.t1 exists in the target");
+        assert_eq!(item.solution, "drop it");
+        assert_eq!(
+            item.help_doc,
+            ["https://cloud.tencent.com/document/product/571/58685"]
+        );
+        assert!(!answer.is_task_failure());
+        assert_eq!(decide(&answer), Decision::NotPassed);
+    }
+
+    #[test]
+    fn a_failed_check_without_any_failed_step_is_the_task_failing() {
+        let answer =
+            check(r#"{"Response": {"Status": "failed", "StepInfos": null, "RequestId": "r"}}"#)
+                .unwrap();
+        assert!(answer.is_task_failure());
+        assert_eq!(decide(&answer), Decision::NotPassed);
+    }
+
+    #[test]
+    fn wrong_types_are_malformed_never_a_verdict() {
+        for text in [
+            r#"{"Response": {"Status": 1, "RequestId": "r"}}"#,
+            r#"{"Response": {"Status": "success", "StepInfos": {}, "RequestId": "r"}}"#,
+            r#"{"Response": {"Status": "success", "StepInfos": [{"Status": 3}], "RequestId": "r"}}"#,
+            r#"{"Response": {"Status": "success", "StepInfos": [{"Status": "finished", "Errors": "no"}], "RequestId": "r"}}"#,
+            r#"{"Response": {"Status": "success", "Progress": "100", "RequestId": "r"}}"#,
+        ] {
+            assert!(
+                matches!(check(text), Err(ApiError::Malformed { .. })),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_reference_jobs_example_reads_as_a_running_job_in_its_last_step() {
+        let detail = job(JOBS_EXAMPLE, "sync-09vy1os1").unwrap();
+        assert_eq!(detail.kind, super::JobKind::Sync);
+        assert_eq!(detail.status, "Running");
+        assert_eq!(detail.trade_status, "Normal");
+        assert_eq!(detail.step_now, Some(4));
+        let steps: Vec<_> = detail.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(steps, ["schema-init", "dumper", "loader", "sinker"]);
+        assert!(detail.in_last_step());
+        assert_eq!(detail.seconds_behind, Some(0));
+        assert_eq!(detail.distance_mb, Some(0));
+        // An empty ErrInfo is no error.
+        assert!(detail.errors.is_empty());
+        assert!(!detail.is_out_of_service());
+    }
+
+    #[test]
+    fn the_echoed_endpoint_passwords_are_never_decoded() {
+        let echoed = JOBS_EXAMPLE
+            .replace(r#""Password": """#, r#""Password": "hunter2-db-password""#)
+            .replace(
+                r#""TmpSecretKey": """#,
+                r#""TmpSecretKey": "tmp-secret-key-value""#,
+            );
+        assert!(echoed.contains("hunter2-db-password"));
+        let detail = job(&echoed, "sync-09vy1os1").unwrap();
+        let everything = format!("{detail:?}");
+        assert!(!everything.contains("hunter2"), "{everything}");
+        assert!(!everything.contains("tmp-secret-key-value"), "{everything}");
+    }
+
+    #[test]
+    fn only_the_asked_job_counts_and_never_twice() {
+        let list = |items: &str| {
+            format!(
+                r#"{{"Response": {{"JobList": [{items}], "TotalCount": 1, "RequestId": "r-9"}}}}"#
+            )
+        };
+        let other = r#"{"JobId": "sync-other", "Status": "CheckPass"}"#;
+        let asked = r#"{"JobId": "sync-asked", "Status": "CheckNotPass"}"#;
+        assert_eq!(
+            job(&list(&format!("{other},{asked}")), "sync-asked")
+                .unwrap()
+                .status,
+            "CheckNotPass"
+        );
+        match job(&list(other), "sync-asked") {
+            Err(ApiError::Service {
+                code,
+                request_id,
+                message,
+            }) => {
+                assert_eq!(code, "ResourceNotFound.JobNotExist");
+                assert_eq!(request_id, "r-9");
+                assert!(message.contains("sync-asked"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            job(&list(&format!("{asked},{asked}")), "sync-asked"),
+            Err(ApiError::Malformed { .. })
+        ));
+        assert!(matches!(
+            job(
+                r#"{"Response": {"JobList": null, "RequestId": "r"}}"#,
+                "sync-asked"
+            ),
+            Err(ApiError::Service { .. })
+        ));
+    }
+
+    #[test]
+    fn negative_lags_are_unknown_and_err_info_is_the_brief_message() {
+        let detail = job(
+            r#"{"Response": {"JobList": [{"JobId": "sync-a", "Status": "ResumableErr", "TradeStatus": "Normal",
+                "Detail": {"StepNow": 4, "SecondsBehindMaster": -1, "MasterSlaveDistance": -1, "Message": "",
+                           "ErrInfo": {"Reason": "binlog purged", "Message": "the source purged binlog 0042", "Solution": "recreate the job"},
+                           "StepInfos": []}}], "RequestId": "r"}}"#,
+            "sync-a",
+        )
+        .unwrap();
+        assert_eq!(detail.seconds_behind, None);
+        assert_eq!(detail.distance_mb, None);
+        assert_eq!(detail.errors.len(), 1);
+        assert_eq!(detail.errors[0].solution, "recreate the job");
+        assert_eq!(
+            detail.brief_message,
+            "binlog purged: the source purged binlog 0042"
+        );
+        assert!(!detail.in_last_step());
+    }
+}
