@@ -280,6 +280,13 @@ fn service_code(code: &str, message: &str, api: ApiVersion, surface: Surface) ->
             "{} is invalid or expired; fetch fresh temporary credentials",
             name(Setting::Token)
         ),
+        ("AuthFailure" | "UnauthorizedOperation", _) if api == ApiVersion::Sync => format!(
+            "grant the key's CAM user or role permission for dts:{} and dts:{} on this job (and dts:{}, dts:{} when the gate creates the check or starts the job)",
+            api.describe_check_action(),
+            api.describe_job_action(),
+            api.create_check_action(),
+            api.start_action()
+        ),
         ("AuthFailure" | "UnauthorizedOperation", _) => format!(
             "grant the key's CAM user or role permission for dts:{} on this job",
             api.describe_check_action()
@@ -377,6 +384,29 @@ mod tests {
             request_id: String::new(),
         };
         api_error(&error, api, surface).unwrap_or_default()
+    }
+
+    #[test]
+    fn sync_hints_name_the_sync_actions_and_the_kind() {
+        let hint = |code: &str, surface| service(code, ApiVersion::Sync, surface);
+        let denied = hint(
+            "UnauthorizedOperation.NotEnoughPrivileges",
+            Surface::CommandLine,
+        );
+        assert!(
+            denied.contains("dts:DescribeCheckSyncJobResult and dts:DescribeSyncJobs"),
+            "{denied}"
+        );
+        let missing = hint("ResourceNotFound.JobNotExist", Surface::CommandLine);
+        assert!(missing.contains("sync-werwfs23"), "{missing}");
+        assert!(missing.contains("DTS_JOB_KIND=migration"), "{missing}");
+        assert!(!missing.contains("DTS_API_VERSION"), "{missing}");
+        let missing = hint("ResourceNotFound.JobNotExist", Surface::Action);
+        assert!(missing.contains("`job-kind: migration`"), "{missing}");
+        assert_eq!(
+            create_a_check("CreateCheckSyncJob", Surface::CommandLine),
+            "run CreateCheckSyncJob first (or set DTS_CREATE_CHECK=true)"
+        );
     }
 
     #[test]
