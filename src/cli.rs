@@ -66,13 +66,17 @@ pub const HELP: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     r#"
 Wait for a Tencent Cloud DTS migration check (DescribeMigrateCheckJob, API 2018-03-30, or
-DescribeMigrationCheckJob, API 2021-12-06) and exit non-zero unless it passed.
+DescribeMigrationCheckJob, API 2021-12-06), or a data sync job's check (DescribeCheckSyncJobResult
+and the job's DescribeSyncJobs status CheckPass), and exit non-zero unless it passed.
 
 USAGE:
     dts-gate                 gate the job named by the environment (below)
     dts-gate [STAGE]         STAGE: check (the pre-check, the default), ready (wait for DescribeMigrationDetail
-                             Status readyComplete) or complete (CompleteMigrateJob on a ready job, then wait
-                             for Status success); API 2021-12-06 for ready and complete
+                             Status readyComplete), compare (a compare task finds the data the same) or
+                             complete (CompleteMigrateJob on a ready job, then wait for Status success);
+                             API 2021-12-06 for the later stages. Sync jobs
+                             (sync-..., DTS_JOB_KIND=sync): check, and ready (DescribeSyncJobs Status
+                             Running in its last step, the incremental sync)
     dts-gate --demo          run against a built-in simulated DTS endpoint; no credentials needed
     dts-gate --demo=fail     the same, with a check that does not pass
     dts-gate ready --demo    the same for a later stage (ready, compare or complete; --demo=fail too)
