@@ -628,9 +628,13 @@ impl Vars {
         let (timeout, poll_interval) =
             self.timing(&mut check, DEFAULT_TIMEOUT, DEFAULT_POLL_INTERVAL);
         let language = check.keep(language(non_empty(self.dts_language.clone())));
-        let kind = job_ids
-            .as_deref()
-            .and_then(|ids| check.keep(job_kind(non_empty(self.dts_job_kind.clone()), ids)));
+        let kind = job_ids.as_deref().and_then(|ids| {
+            check.keep(job_kind(
+                non_empty(self.dts_job_kind.clone()),
+                ids,
+                self.surface(),
+            ))
+        });
         let api_version = kind.and_then(|kind| check.keep(self.check_api(kind)));
         let create_check = check.keep(boolean("DTS_CREATE_CHECK", self.dts_create_check.clone()));
         let create_grace = check.keep(duration_var(
@@ -820,7 +824,11 @@ fn parse_job_kind(text: &str) -> Result<JobKind, ConfigError> {
 
 /// The kind of every job: `DTS_JOB_KIND` when set, else what the ids say. An id of the other
 /// kind, or ids of both kinds, is a mistake: one run gates one kind.
-fn job_kind(value: Option<String>, ids: &[String]) -> Result<JobKind, ConfigError> {
+fn job_kind(
+    value: Option<String>,
+    ids: &[String],
+    surface: Surface,
+) -> Result<JobKind, ConfigError> {
     let of_kind = |kind: JobKind| -> Vec<&str> {
         ids.iter()
             .filter(|id| JobKind::of_id(id) == kind)
@@ -853,7 +861,7 @@ fn job_kind(value: Option<String>, ids: &[String]) -> Result<JobKind, ConfigErro
     Err(ConfigError {
         variable: "DTS_JOB_KIND",
         problem: format!(
-            "is {kind}, but {} {} {kind} job id{}; fix DTS_JOB_ID or unset DTS_JOB_KIND",
+            "is {kind}, but {} {} {kind} job id{}; fix {} or unset {}",
             others.join(", "),
             if others.len() == 1 {
                 "is not a"
@@ -861,6 +869,8 @@ fn job_kind(value: Option<String>, ids: &[String]) -> Result<JobKind, ConfigErro
                 "are not"
             },
             if others.len() == 1 { "" } else { "s" },
+            surface.name(Setting::JobId),
+            surface.name(Setting::JobKind),
             kind = kind.as_str(),
         ),
     })
@@ -1436,6 +1446,16 @@ mod tests {
         let text = errors[0].to_string();
         assert!(
             text.contains("set `start-sync: true` instead (and unset the `start-migration` input)"),
+            "{text}"
+        );
+        let errors = errors_of(with(&[
+            ("DTS_JOB_ID", "dts-a1"),
+            ("DTS_JOB_KIND", "sync"),
+            ("DTS_GATE_SURFACE", "action"),
+        ]));
+        let text = errors[0].to_string();
+        assert!(
+            text.ends_with("fix the `job-id` input or unset the `job-kind` input"),
             "{text}"
         );
     }
