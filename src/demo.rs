@@ -889,6 +889,171 @@ mod tests {
         );
     }
 
+    /// The sync check as `Client::describe_check` reads it: the check's answer and, once it
+    /// has finished, the job's `DescribeSyncJobs` status as its flag.
+    fn sync_check(mode: DemoMode, poll: u32) -> crate::api::CheckAnswer {
+        let mut answer = decoded(ApiVersion::Sync, mode, poll);
+        if matches!(answer.status.as_str(), "success" | "failed") {
+            let job = sync_job(Stage::Check, mode, poll);
+            answer.check_flag = Some(CheckFlag::Name(job.status));
+        }
+        answer
+    }
+
+    fn sync_job(stage: Stage, mode: DemoMode, poll: u32) -> crate::api::MigrationDetail {
+        let body = simulated_sync_job(stage, mode, poll).to_string();
+        crate::api::parse_sync_job(
+            200,
+            body.as_bytes(),
+            &crate::api::Secrets::default(),
+            DEMO_SYNC_JOB_ID,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn plays_a_sync_check_one_step_per_poll_that_passes_with_a_warning() {
+        use crate::api::{ItemResult, StepStatus};
+        let first = sync_check(DemoMode::Pass, 1);
+        assert_eq!(
+            (first.status.as_str(), first.progress.as_deref()),
+            ("notStarted", Some("0"))
+        );
+        // Every answer's counters agree with its steps, as the service's do.
+        for poll in 1..=SYNC_CHECK_DONE + 1 {
+            let raw = &simulated_answer(ApiVersion::Sync, DemoMode::Pass, poll)["Response"];
+            let steps = raw["StepInfos"].as_array().unwrap();
+            let finished = steps.iter().filter(|s| s["Status"] == "finished").count();
+            let running = steps.iter().filter(|s| s["Status"] == "running").count();
+            assert_eq!(raw["StepCount"], steps.len(), "poll {poll}");
+            assert_eq!(raw["Progress"], finished * 100 / steps.len(), "poll {poll}");
+            assert_eq!(
+                finished,
+                (poll as usize - 1).min(steps.len()),
+                "poll {poll}"
+            );
+            assert_eq!(
+                running,
+                usize::from(raw["Status"] == "running"),
+                "poll {poll}"
+            );
+            let cur = if running == 1 { finished + 1 } else { finished };
+            assert_eq!(raw["StepCur"], cur, "poll {poll}");
+        }
+        let middle = sync_check(DemoMode::Pass, 4);
+        assert_eq!(middle.status, "running");
+        assert_eq!(middle.progress.as_deref(), Some("50"));
+        assert_eq!(middle.check_flag, None);
+        assert_eq!(decide(&middle), Decision::KeepPolling);
+        // The job is checking while its check runs.
+        assert_eq!(sync_job(Stage::Check, DemoMode::Pass, 4).status, "Checking");
+        let last_running = sync_check(DemoMode::Pass, SYNC_CHECK_DONE - 1);
+        assert_eq!(decide(&last_running), Decision::KeepPolling);
+        let pass = sync_check(DemoMode::Pass, SYNC_CHECK_DONE);
+        assert_eq!(pass.status, "success");
+        assert_eq!(pass.check_flag, Some(CheckFlag::Name("CheckPass".into())));
+        assert_eq!(decide(&pass), Decision::Passed);
+        assert!(pass.steps.iter().all(|s| s.status == StepStatus::Finished));
+        let warned: Vec<_> = pass
+            .steps
+            .iter()
+            .filter(|s| s.items.iter().any(|i| i.result == ItemResult::Warning))
+            .collect();
+        assert_eq!(warned.len(), 1);
+        assert_eq!(warned[0].step_id, "SrcPrivilegeCheck");
+        let item = &warned[0].items[0];
+        assert!(!item.failure_reason.is_empty() && !item.solution.is_empty());
+        assert!(item.help_doc[0].starts_with("https://"));
+    }
+
+    #[test]
+    fn a_failing_sync_check_fails_one_step_with_an_error_and_its_job_does_not_pass() {
+        let running = sync_check(DemoMode::Fail, SYNC_CHECK_DONE - 1);
+        assert_eq!(decide(&running), Decision::KeepPolling);
+        let fail = sync_check(DemoMode::Fail, SYNC_CHECK_DONE);
+        assert_eq!(fail.status, "failed");
+        assert_eq!(
+            fail.check_flag,
+            Some(CheckFlag::Name("CheckNotPass".into()))
+        );
+        assert_eq!(decide(&fail), Decision::NotPassed);
+        let failed: Vec<_> = fail.steps.iter().filter(|s| s.is_failed()).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].step_id, "DstEmptyCheck");
+        let item = &failed[0].items[0];
+        assert!(item.is_failed());
+        assert!(!item.failure_reason.is_empty() && !item.solution.is_empty());
+        assert!(item.help_doc[0].starts_with("https://"));
+        // Even with the job's CheckPass, the failed step alone would not pass.
+        let mut flagged = fail.clone();
+        flagged.status = "success".into();
+        flagged.check_flag = Some(CheckFlag::Name("CheckPass".into()));
+        assert_eq!(decide(&flagged), Decision::NotPassed);
+    }
+
+    #[test]
+    fn the_sync_demo_job_looks_like_a_real_describe_sync_jobs_item() {
+        let job = &simulated_sync_job(Stage::Ready, DemoMode::Pass, 1)["Response"]["JobList"][0];
+        assert!(job["JobId"].as_str().unwrap().starts_with("sync-"));
+        assert_eq!(job["TradeStatus"], "Normal");
+        // The service echoes the endpoints with the password blanked.
+        assert_eq!(job["DstInfo"]["Password"], "");
+        for field in ["StepAll", "StepNow", "Progress", "SecondsBehindMaster"] {
+            assert!(job["Detail"][field].is_i64(), "{field}");
+        }
+        for field in ["MasterSlaveDistance", "Message", "ErrInfo", "StepInfos"] {
+            assert!(!job["Detail"][field].is_null(), "{field}");
+        }
+        let config = demo_config("http://127.0.0.1:4000", settings(ApiVersion::Sync));
+        assert_eq!(config.job_ids, [DEMO_SYNC_JOB_ID]);
+        // The migration demo keeps its own id.
+        let config = demo_config("http://127.0.0.1:4000", settings(ApiVersion::V2021));
+        assert_eq!(config.job_ids, [DEMO_JOB_ID]);
+    }
+
+    #[test]
+    fn plays_a_sync_job_to_its_incremental_sync_within_the_lag_or_to_an_error() {
+        use crate::stage::{Reading, ready_reading};
+        let steps: Vec<_> = (1..=4)
+            .map(|poll| sync_job(Stage::Ready, DemoMode::Pass, poll))
+            .collect();
+        let ids: Vec<_> = steps
+            .iter()
+            .map(|job| job.current_step().unwrap().id.as_str())
+            .collect();
+        assert_eq!(ids, ["schema-init", "dumper", "loader", "sinker"]);
+        // Running through the full phase is not ready; the lag means nothing yet.
+        for job in &steps[..3] {
+            assert_eq!(job.status, "Running");
+            assert_eq!(ready_reading(job), Reading::Waiting);
+            assert_eq!(job.seconds_behind, None);
+        }
+        assert_eq!(ready_reading(&steps[3]), Reading::Reached);
+        // In the last step the lag shrinks to within the demo's 5 s, and stays there.
+        let lags: Vec<_> = (4..=9)
+            .map(|poll| {
+                sync_job(Stage::Ready, DemoMode::Pass, poll)
+                    .seconds_behind
+                    .unwrap()
+            })
+            .collect();
+        assert!(lags.windows(2).all(|w| w[1] <= w[0]), "{lags:?}");
+        assert!(lags[0] > 5 && lags[2..].iter().all(|l| *l <= 5), "{lags:?}");
+        // Failing, the job stops on an error that says why and what to do.
+        let failed = sync_job(Stage::Ready, DemoMode::Fail, 6);
+        assert_eq!(failed.status, "ResumableErr");
+        assert_eq!(ready_reading(&failed), Reading::Failed);
+        assert_eq!(failed.seconds_behind, None);
+        let error = &failed.errors[0];
+        assert!(!error.code.is_empty() && !error.message.is_empty() && !error.solution.is_empty());
+        assert!(
+            sync_job(Stage::Ready, DemoMode::Fail, 5)
+                .seconds_behind
+                .unwrap()
+                > 5
+        );
+    }
+
     #[test]
     fn the_compare_demo_runs_then_finds_the_same_data_or_a_differing_table() {
         let running = simulated_compare("DescribeCompareTasks", DemoMode::Pass, 1);
