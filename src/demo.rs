@@ -1,7 +1,9 @@
 //! `--demo`: a simulated DTS endpoint on loopback, inside the process, and the real gate run
 //! against it. The simulator checks every request's TC3 signature and headers and plays a
 //! check from `starting` through `running` to `finished`, so the demo exercises the same
-//! signing, HTTP, polling and reporting code as a real run.
+//! signing, HTTP, polling and reporting code as a real run. With `DTS_JOB_KIND=sync` it plays a
+//! data sync job instead: its check (`DescribeCheckSyncJobResult`, then the job's own
+//! `DescribeSyncJobs` status) or, for `ready`, the job running through to its incremental sync.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
