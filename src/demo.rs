@@ -1,7 +1,9 @@
 //! `--demo`: a simulated DTS endpoint on loopback, inside the process, and the real gate run
 //! against it. The simulator checks every request's TC3 signature and headers and plays a
 //! check from `starting` through `running` to `finished`, so the demo exercises the same
-//! signing, HTTP, polling and reporting code as a real run.
+//! signing, HTTP, polling and reporting code as a real run. With `DTS_JOB_KIND=sync` it plays a
+//! data sync job instead: its check (`DescribeCheckSyncJobResult`, then the job's own
+//! `DescribeSyncJobs` status) or, for `ready`, the job running through to its incremental sync.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -22,6 +24,8 @@ use crate::stage::{LagLimit, Stage};
 const DEMO_SECRET_ID: &str = "AKIDdemo0000000000000000000000000000";
 const DEMO_SECRET_KEY: &str = "demo-secret-key-not-a-real-one";
 const DEMO_JOB_ID: &str = "dts-demo0001";
+/// The demo's sync job: sync jobs are `sync-…`, and the gate reads the kind from the id too.
+const DEMO_SYNC_JOB_ID: &str = "sync-demo0001";
 const DEMO_REGION: &str = "ap-guangzhou";
 /// The reference's own failing example, in English.
 pub const DEMO_FAILURE_MESSAGE: &str = "The database table you selected does not exist. Please re-select. [The input parameter table cannot be found in the source instance]";
@@ -35,7 +39,8 @@ pub const DEMO_TIMEOUT: Duration = Duration::from_secs(60);
 pub fn simulated_answer(api: ApiVersion, mode: DemoMode, poll: u32) -> serde_json::Value {
     match api {
         ApiVersion::V2018 => legacy_answer(mode, poll),
-        ApiVersion::V2021 | ApiVersion::Sync => migration_answer(mode, poll),
+        ApiVersion::V2021 => migration_answer(mode, poll),
+        ApiVersion::Sync => sync_check_answer(mode, poll),
     }
 }
 
@@ -125,6 +130,210 @@ fn migration_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
         "BriefMsg": if finished { "success" } else { "" },
         "CheckFlag": flag,
         "StepInfo": steps,
+        "RequestId": format!("demo-request-{poll}"),
+    }})
+}
+
+/// The poll from which the simulated sync check has finished: one step more per poll after
+/// the first (`notStarted`), so the last of [`DEMO_STEPS`] finishes on this one.
+const SYNC_CHECK_DONE: u32 = DEMO_STEPS.len() as u32 + 1;
+
+/// 2021-12-06 `DescribeCheckSyncJobResult`: `notStarted`, then `running` with one more step
+/// `finished` per poll (the next one `running`), then from [`SYNC_CHECK_DONE`] on `success`
+/// (passing) or `failed` (failing). The source privilege step always finishes with a warning,
+/// as in the reference's example; failing, the target content conflict step fails with an
+/// error. `StepCur`, `StepCount` and `Progress` agree with the steps, as the service's do.
+fn sync_check_answer(mode: DemoMode, poll: u32) -> serde_json::Value {
+    let count = DEMO_STEPS.len();
+    let finished = poll >= SYNC_CHECK_DONE;
+    let done = if finished {
+        count
+    } else {
+        poll.saturating_sub(1) as usize
+    };
+    let steps: Vec<serde_json::Value> = DEMO_STEPS
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| {
+            let (status, progress) = match i.cmp(&done) {
+                std::cmp::Ordering::Less => ("finished", 100),
+                std::cmp::Ordering::Equal if poll > 1 => ("running", 50),
+                _ => ("notStarted", 0),
+            };
+            let mut errors = serde_json::json!([]);
+            let mut warnings = serde_json::json!([]);
+            match (status, *id, mode) {
+                ("finished", "SrcPrivilegeCheck", _) => {
+                    warnings = serde_json::json!([{
+                        // The service's own spelling of a code (the reference's example).
+                        "Code": "Warning: SrcPrivilegeCheck",
+                        "Message": "The source account dts_user has more privileges than the sync needs (GRANT ALL PRIVILEGES ON *.*); DTS uses only the ones it needs.",
+                        "Solution": "Grant dts_user only the privileges the sync needs, following the least-privilege principle.",
+                        "HelpDoc": "https://www.tencentcloud.com/document/product/571/42587",
+                        "SkipInfo": "",
+                    }]);
+                }
+                ("finished", "DstEmptyCheck", DemoMode::Fail) => {
+                    errors = serde_json::json!([{
+                        "Code": "Error: DstEmptyCheck",
+                        "Message": "The target instance already has tables of the objects to sync: shop.orders, shop.customers.",
+                        "Solution": "Drop or rename those tables on the target, or remove them from the sync objects, then run the check again.",
+                        "HelpDoc": "https://www.tencentcloud.com/document/product/571/42587",
+                        "SkipInfo": "",
+                    }]);
+                }
+                _ => {}
+            }
+            let status = if errors.as_array().is_some_and(|e| !e.is_empty()) {
+                "failed"
+            } else {
+                status
+            };
+            serde_json::json!({
+                "StepNo": i + 1,
+                "StepId": id,
+                "StepName": name,
+                "Status": status,
+                "Progress": progress,
+                "StartTime": "",
+                "Errors": errors,
+                "Warnings": warnings,
+            })
+        })
+        .collect();
+    let status = match (poll, finished, mode) {
+        (0 | 1, _, _) => "notStarted",
+        (_, false, _) => "running",
+        (_, true, DemoMode::Pass) => "success",
+        (_, true, DemoMode::Fail) => "failed",
+    };
+    // The step being run (1-based), or the last one once all are done.
+    let current = match (poll, finished) {
+        (0 | 1, _) => 0,
+        (_, true) => count,
+        (_, false) => done + 1,
+    };
+    serde_json::json!({"Response": {
+        "Status": status,
+        "StepCount": count,
+        "StepCur": current,
+        "Progress": done * 100 / count,
+        "StepInfos": steps,
+        "RequestId": format!("demo-request-{poll}"),
+    }})
+}
+
+/// The steps of a running sync job, as `DescribeSyncJobs` names them: structure, full export,
+/// full import, then the incremental sync that never ends.
+const SYNC_JOB_STEPS: [(&str, &str); 4] = [
+    ("schema-init", "Incremental schema initialization"),
+    ("dumper", "Full export"),
+    ("loader", "Full import"),
+    ("sinker", "Incremental sync"),
+];
+
+/// The simulated `DescribeSyncJobs` of the demo's sync job after `poll` well-signed requests
+/// of the stage (from 1).
+///
+/// `check`: the job is `Checking` while its check runs (`poll` counts the check's answers),
+/// then `CheckPass` or `CheckNotPass` from the poll the check is done. (The gate also waits out
+/// a job status that lags the check's, but the demo does not play that: its log would show a
+/// finished check "not CheckPass" just before passing.)
+///
+/// `ready`: `Running` one step per poll through the full phase (no lag yet), then in the
+/// incremental sync with the lag shrinking: passing, to within the demo's 5 s; failing, the
+/// lag grows and the job stops at `ResumableErr` with its `ErrInfo`.
+pub fn simulated_sync_job(stage: Stage, mode: DemoMode, poll: u32) -> serde_json::Value {
+    let last = SYNC_JOB_STEPS.len();
+    // (Status, StepNow, lag in seconds: -1 unknown)
+    let (status, step_now, lag): (&str, usize, i64) = match (stage, mode) {
+        (Stage::Check, DemoMode::Pass) if poll >= SYNC_CHECK_DONE => ("CheckPass", 0, -1),
+        (Stage::Check, DemoMode::Fail) if poll >= SYNC_CHECK_DONE => ("CheckNotPass", 0, -1),
+        (Stage::Check, _) => ("Checking", 0, -1),
+        (_, _) if poll < last as u32 => ("Running", poll.max(1) as usize, -1),
+        (_, DemoMode::Pass) => (
+            "Running",
+            last,
+            [60, 20, 4, 2]
+                .get(poll as usize - last)
+                .copied()
+                .unwrap_or(1),
+        ),
+        (_, DemoMode::Fail) => match poll as usize - last {
+            0 => ("Running", last, 60),
+            1 => ("Running", last, 75),
+            _ => ("ResumableErr", last, -1),
+        },
+    };
+    let failed = status == "ResumableErr";
+    let steps: Vec<serde_json::Value> = SYNC_JOB_STEPS
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| {
+            let status = match (i + 1).cmp(&step_now) {
+                std::cmp::Ordering::Less => "finished",
+                std::cmp::Ordering::Equal if failed => "failed",
+                std::cmp::Ordering::Equal => "running",
+                std::cmp::Ordering::Greater => "notStarted",
+            };
+            serde_json::json!({
+                "StepNo": i + 1,
+                "StepId": id,
+                "StepName": name,
+                "Status": status,
+                "Progress": -1,
+                "StartTime": "",
+                "Errors": null,
+                "Warnings": [],
+            })
+        })
+        .collect();
+    let error = if failed {
+        serde_json::json!({
+            "Reason": "Binlog purged on the source",
+            "Message": "The source instance purged binlog mysql-bin.000042 before DTS read it.",
+            "Solution": "Keep binlogs longer on the source (binlog_expire_logs_seconds), then reset and restart the sync job.",
+        })
+    } else {
+        serde_json::json!({"Reason": "", "Message": "", "Solution": ""})
+    };
+    serde_json::json!({"Response": {
+        "TotalCount": 1,
+        "JobList": [{
+            "JobId": DEMO_SYNC_JOB_ID,
+            "JobName": "dts-gate demo",
+            "Status": status,
+            "TradeStatus": "Normal",
+            "PayMode": "PostPay",
+            "RunMode": "Immediate",
+            "SrcRegion": DEMO_REGION,
+            "SrcDatabaseType": "mysql",
+            "DstRegion": DEMO_REGION,
+            "DstDatabaseType": "mysql",
+            "Detail": {
+                "StepAll": last,
+                "StepNow": step_now,
+                "Progress": -1,
+                "CurrentStepProgress": 0,
+                "SecondsBehindMaster": lag,
+                "MasterSlaveDistance": if lag < 0 { -1 } else { lag / 10 },
+                // Said apart from the `ErrInfo`, so the verdict does not repeat its reason.
+                "Message": if failed { "The incremental sync stopped on an error." } else { "" },
+                "ErrInfo": error,
+                "StepInfos": steps,
+            },
+            // The service echoes the endpoints, with the password blanked; the gate never
+            // decodes them.
+            "DstInfo": {
+                "Region": DEMO_REGION,
+                "InstanceId": "cdb-demo0002",
+                "Ip": "",
+                "Port": 3306,
+                "User": "dts_user",
+                "Password": "",
+                "DbName": "",
+            },
+        }],
         "RequestId": format!("demo-request-{poll}"),
     }})
 }
@@ -269,7 +478,8 @@ impl Simulator {
     }
 
     /// The simulator of `stage`: the check, or a migration on its way to `readyComplete`
-    /// (and, once completed, to `success`).
+    /// (and, once completed, to `success`); for sync jobs, the sync check (with the job's
+    /// `DescribeSyncJobs` status) or a sync job on its way to its incremental sync.
     pub fn start_stage(stage: Stage, api: ApiVersion, mode: DemoMode) -> io::Result<Simulator> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let endpoint = format!("http://{}", listener.local_addr()?);
@@ -321,10 +531,13 @@ fn serve(
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
 
-    let check_action = [api.describe_check_action()];
+    // A finished sync check is judged with its job's own status too (`DescribeSyncJobs`).
+    let check_actions = [api.describe_check_action(), api.describe_job_action()];
+    let job_action = [api.describe_job_action()];
     let actions: &[&str] = match stage {
-        Stage::Check => &check_action,
-        Stage::Ready => &["DescribeMigrationDetail"],
+        Stage::Check if api == ApiVersion::Sync => &check_actions,
+        Stage::Check => &check_actions[..1],
+        Stage::Ready => &job_action,
         Stage::Complete => &["DescribeMigrationDetail", "CompleteMigrateJob"],
         Stage::Compare => &[
             "CreateCompareTask",
@@ -344,6 +557,10 @@ fn serve(
             "Error": {"Code": code, "Message": message},
             "RequestId": "demo-rejected",
         }}),
+        // The job's status follows the check's polls: it counts none of its own.
+        None if stage == Stage::Check && action == api.describe_job_action() => {
+            simulated_sync_job(stage, mode, state.polls)
+        }
         None if stage == Stage::Check => {
             state.polls += 1;
             simulated_answer(api, mode, state.polls)
@@ -357,6 +574,10 @@ fn serve(
         None if action == "CompleteMigrateJob" => {
             state.completed = Some(0);
             serde_json::json!({"Response": {"RequestId": "demo-complete"}})
+        }
+        None if api == ApiVersion::Sync => {
+            state.polls += 1;
+            simulated_sync_job(stage, mode, state.polls)
         }
         None => {
             state.polls += 1;
@@ -379,7 +600,13 @@ fn serve(
 /// The configuration of a demo run: the simulator's endpoint and credentials.
 pub fn demo_config(endpoint: &str, settings: DemoSettings) -> Config {
     Config {
-        job_ids: vec![DEMO_JOB_ID.to_string()],
+        job_ids: vec![
+            match settings.api_version {
+                ApiVersion::Sync => DEMO_SYNC_JOB_ID,
+                ApiVersion::V2018 | ApiVersion::V2021 => DEMO_JOB_ID,
+            }
+            .to_string(),
+        ],
         credentials: Source::keys(Credentials {
             secret_id: DEMO_SECRET_ID.to_string(),
             secret_key: DEMO_SECRET_KEY.to_string(),
@@ -488,11 +715,13 @@ pub fn run<W: Write, E: Write>(
         "dts-gate demo: a simulated DTS endpoint at {} verifies each request's TC3 signature and plays a {} {} that will {}.",
         simulator.endpoint,
         settings.api_version.as_str(),
-        match settings.stage {
-            Stage::Check => "check",
-            Stage::Ready => "migration on its way to readyComplete",
-            Stage::Complete => "completion",
-            Stage::Compare => "data-consistency check",
+        match (settings.stage, settings.api_version) {
+            (Stage::Check, ApiVersion::Sync) => "data sync check",
+            (Stage::Ready, ApiVersion::Sync) => "sync job on its way to its incremental sync",
+            (Stage::Check, _) => "check",
+            (Stage::Ready, _) => "migration on its way to readyComplete",
+            (Stage::Complete, _) => "completion",
+            (Stage::Compare, _) => "data-consistency check",
         },
         match mode {
             DemoMode::Pass => "pass",
@@ -659,6 +888,171 @@ mod tests {
             )
             .map(|r| r.0),
             Some("InvalidParameter")
+        );
+    }
+
+    /// The sync check as `Client::describe_check` reads it: the check's answer and, once it
+    /// has finished, the job's `DescribeSyncJobs` status as its flag.
+    fn sync_check(mode: DemoMode, poll: u32) -> crate::api::CheckAnswer {
+        let mut answer = decoded(ApiVersion::Sync, mode, poll);
+        if matches!(answer.status.as_str(), "success" | "failed") {
+            let job = sync_job(Stage::Check, mode, poll);
+            answer.check_flag = Some(CheckFlag::Name(job.status));
+        }
+        answer
+    }
+
+    fn sync_job(stage: Stage, mode: DemoMode, poll: u32) -> crate::api::MigrationDetail {
+        let body = simulated_sync_job(stage, mode, poll).to_string();
+        crate::api::parse_sync_job(
+            200,
+            body.as_bytes(),
+            &crate::api::Secrets::default(),
+            DEMO_SYNC_JOB_ID,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn plays_a_sync_check_one_step_per_poll_that_passes_with_a_warning() {
+        use crate::api::{ItemResult, StepStatus};
+        let first = sync_check(DemoMode::Pass, 1);
+        assert_eq!(
+            (first.status.as_str(), first.progress.as_deref()),
+            ("notStarted", Some("0"))
+        );
+        // Every answer's counters agree with its steps, as the service's do.
+        for poll in 1..=SYNC_CHECK_DONE + 1 {
+            let raw = &simulated_answer(ApiVersion::Sync, DemoMode::Pass, poll)["Response"];
+            let steps = raw["StepInfos"].as_array().unwrap();
+            let finished = steps.iter().filter(|s| s["Status"] == "finished").count();
+            let running = steps.iter().filter(|s| s["Status"] == "running").count();
+            assert_eq!(raw["StepCount"], steps.len(), "poll {poll}");
+            assert_eq!(raw["Progress"], finished * 100 / steps.len(), "poll {poll}");
+            assert_eq!(
+                finished,
+                (poll as usize - 1).min(steps.len()),
+                "poll {poll}"
+            );
+            assert_eq!(
+                running,
+                usize::from(raw["Status"] == "running"),
+                "poll {poll}"
+            );
+            let cur = if running == 1 { finished + 1 } else { finished };
+            assert_eq!(raw["StepCur"], cur, "poll {poll}");
+        }
+        let middle = sync_check(DemoMode::Pass, 4);
+        assert_eq!(middle.status, "running");
+        assert_eq!(middle.progress.as_deref(), Some("50"));
+        assert_eq!(middle.check_flag, None);
+        assert_eq!(decide(&middle), Decision::KeepPolling);
+        // The job is checking while its check runs.
+        assert_eq!(sync_job(Stage::Check, DemoMode::Pass, 4).status, "Checking");
+        let last_running = sync_check(DemoMode::Pass, SYNC_CHECK_DONE - 1);
+        assert_eq!(decide(&last_running), Decision::KeepPolling);
+        let pass = sync_check(DemoMode::Pass, SYNC_CHECK_DONE);
+        assert_eq!(pass.status, "success");
+        assert_eq!(pass.check_flag, Some(CheckFlag::Name("CheckPass".into())));
+        assert_eq!(decide(&pass), Decision::Passed);
+        assert!(pass.steps.iter().all(|s| s.status == StepStatus::Finished));
+        let warned: Vec<_> = pass
+            .steps
+            .iter()
+            .filter(|s| s.items.iter().any(|i| i.result == ItemResult::Warning))
+            .collect();
+        assert_eq!(warned.len(), 1);
+        assert_eq!(warned[0].step_id, "SrcPrivilegeCheck");
+        let item = &warned[0].items[0];
+        assert!(!item.failure_reason.is_empty() && !item.solution.is_empty());
+        assert!(item.help_doc[0].starts_with("https://"));
+    }
+
+    #[test]
+    fn a_failing_sync_check_fails_one_step_with_an_error_and_its_job_does_not_pass() {
+        let running = sync_check(DemoMode::Fail, SYNC_CHECK_DONE - 1);
+        assert_eq!(decide(&running), Decision::KeepPolling);
+        let fail = sync_check(DemoMode::Fail, SYNC_CHECK_DONE);
+        assert_eq!(fail.status, "failed");
+        assert_eq!(
+            fail.check_flag,
+            Some(CheckFlag::Name("CheckNotPass".into()))
+        );
+        assert_eq!(decide(&fail), Decision::NotPassed);
+        let failed: Vec<_> = fail.steps.iter().filter(|s| s.is_failed()).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].step_id, "DstEmptyCheck");
+        let item = &failed[0].items[0];
+        assert!(item.is_failed());
+        assert!(!item.failure_reason.is_empty() && !item.solution.is_empty());
+        assert!(item.help_doc[0].starts_with("https://"));
+        // Even with the job's CheckPass, the failed step alone would not pass.
+        let mut flagged = fail.clone();
+        flagged.status = "success".into();
+        flagged.check_flag = Some(CheckFlag::Name("CheckPass".into()));
+        assert_eq!(decide(&flagged), Decision::NotPassed);
+    }
+
+    #[test]
+    fn the_sync_demo_job_looks_like_a_real_describe_sync_jobs_item() {
+        let job = &simulated_sync_job(Stage::Ready, DemoMode::Pass, 1)["Response"]["JobList"][0];
+        assert!(job["JobId"].as_str().unwrap().starts_with("sync-"));
+        assert_eq!(job["TradeStatus"], "Normal");
+        // The service echoes the endpoints with the password blanked.
+        assert_eq!(job["DstInfo"]["Password"], "");
+        for field in ["StepAll", "StepNow", "Progress", "SecondsBehindMaster"] {
+            assert!(job["Detail"][field].is_i64(), "{field}");
+        }
+        for field in ["MasterSlaveDistance", "Message", "ErrInfo", "StepInfos"] {
+            assert!(!job["Detail"][field].is_null(), "{field}");
+        }
+        let config = demo_config("http://127.0.0.1:4000", settings(ApiVersion::Sync));
+        assert_eq!(config.job_ids, [DEMO_SYNC_JOB_ID]);
+        // The migration demo keeps its own id.
+        let config = demo_config("http://127.0.0.1:4000", settings(ApiVersion::V2021));
+        assert_eq!(config.job_ids, [DEMO_JOB_ID]);
+    }
+
+    #[test]
+    fn plays_a_sync_job_to_its_incremental_sync_within_the_lag_or_to_an_error() {
+        use crate::stage::{Reading, ready_reading};
+        let steps: Vec<_> = (1..=4)
+            .map(|poll| sync_job(Stage::Ready, DemoMode::Pass, poll))
+            .collect();
+        let ids: Vec<_> = steps
+            .iter()
+            .map(|job| job.current_step().unwrap().id.as_str())
+            .collect();
+        assert_eq!(ids, ["schema-init", "dumper", "loader", "sinker"]);
+        // Running through the full phase is not ready; the lag means nothing yet.
+        for job in &steps[..3] {
+            assert_eq!(job.status, "Running");
+            assert_eq!(ready_reading(job), Reading::Waiting);
+            assert_eq!(job.seconds_behind, None);
+        }
+        assert_eq!(ready_reading(&steps[3]), Reading::Reached);
+        // In the last step the lag shrinks to within the demo's 5 s, and stays there.
+        let lags: Vec<_> = (4..=9)
+            .map(|poll| {
+                sync_job(Stage::Ready, DemoMode::Pass, poll)
+                    .seconds_behind
+                    .unwrap()
+            })
+            .collect();
+        assert!(lags.windows(2).all(|w| w[1] <= w[0]), "{lags:?}");
+        assert!(lags[0] > 5 && lags[2..].iter().all(|l| *l <= 5), "{lags:?}");
+        // Failing, the job stops on an error that says why and what to do.
+        let failed = sync_job(Stage::Ready, DemoMode::Fail, 6);
+        assert_eq!(failed.status, "ResumableErr");
+        assert_eq!(ready_reading(&failed), Reading::Failed);
+        assert_eq!(failed.seconds_behind, None);
+        let error = &failed.errors[0];
+        assert!(!error.code.is_empty() && !error.message.is_empty() && !error.solution.is_empty());
+        assert!(
+            sync_job(Stage::Ready, DemoMode::Fail, 5)
+                .seconds_behind
+                .unwrap()
+                > 5
         );
     }
 
