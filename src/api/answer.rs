@@ -238,10 +238,11 @@ impl CheckStep {
     }
 
     /// A warning, a failure the user chose to skip, or a sync check step skipped (nothing
-    /// checked it).
+    /// checked it) or finished with warnings (a sync step has no `warning` status of its own).
     pub fn is_warning(&self) -> bool {
         matches!(self.status, StepStatus::Warning | StepStatus::Skipped)
             || self.is_skipped_failure()
+            || (self.status == StepStatus::Finished && self.items.iter().any(CheckItem::is_warning))
     }
 
     /// Failed, but the user chose to skip its failures (`SkipCheckItem`).

@@ -57,16 +57,29 @@ fn decode_check_step(value: &Value, at: &str) -> Result<CheckStep, String> {
     };
     let mut items = tips("Errors", ItemResult::Failed)?;
     items.extend(tips("Warnings", ItemResult::Warning)?);
+    let step_id = field("StepId")?;
+    for item in &mut items {
+        if only_names_the_step(&item.name, &step_id) {
+            item.name.clear();
+        }
+    }
     let step_no = integer(step.get("StepNo"), &format!("{at}.StepNo"))?;
     Ok(CheckStep {
         step_no: step_no.and_then(|n| u64::try_from(n).ok()),
-        step_id: field("StepId")?,
+        step_id,
         step_name: field("StepName")?,
         status: field("Status")?.into(),
         message: String::new(),
         items,
         has_skipped: false,
     })
+}
+
+/// The service's codes often only repeat the step (`Warning: SrcPrivilegeCheck` in the step
+/// `SrcPrivilegeCheck`): such a code names nothing the step's label does not, and is left out.
+fn only_names_the_step(code: &str, step_id: &str) -> bool {
+    let bare = code.split_once(':').map_or(code, |(_, rest)| rest).trim();
+    !step_id.is_empty() && bare == step_id
 }
 
 /// An error or warning of a sync check step (`StepTip`) as a check item: its `Code` names it,
@@ -278,16 +291,25 @@ mod tests {
         let warnings: Vec<_> = answer
             .items()
             .filter(|(_, item)| item.is_warning())
-            .map(|(step, item)| (step.step_id.as_str(), item.name.as_str()))
+            .map(|(step, item)| {
+                (
+                    step.step_id.as_str(),
+                    item.failure_reason.chars().take(8).collect::<String>(),
+                )
+            })
             .collect();
         assert_eq!(
             warnings,
             [
-                ("SrcPrivilegeCheck", "Warning: SrcPrivilegeCheck"),
-                ("WarningParamCheck", "Warn: WarningParamCheck"),
-                ("WarningParamCheck", "Warn: WarningParamCheck"),
+                ("SrcPrivilegeCheck", "您的授权情况：G".to_string()),
+                ("WarningParamCheck", "对于既没有主键、".to_string()),
+                ("WarningParamCheck", "源实例中sql_".to_string()),
             ]
         );
+        // Their codes (`Warning: SrcPrivilegeCheck`) only repeat the step's id.
+        assert!(answer.items().all(|(_, item)| item.name.is_empty()));
+        let warned: Vec<_> = answer.warning_steps().map(|s| s.step_id.as_str()).collect();
+        assert_eq!(warned, ["SrcPrivilegeCheck", "WarningParamCheck"]);
         assert!(answer.has_warnings());
         // The check alone is no verdict: the job's own status is read next.
         assert_eq!(answer.check_flag, None);
