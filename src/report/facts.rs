@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::annotations::Notice;
 use super::text::sanitize;
 use super::verdict::{self, Verdict};
-use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep};
+use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep, JobKind};
 use crate::config::Config;
 use crate::duration;
 use crate::hints::Surface;
@@ -291,6 +291,23 @@ impl Migration {
             request_id,
             error,
         }
+    }
+}
+
+/// What the flag of a check is called in prose: a migration check's `CheckFlag`; a sync check
+/// has none, and its job's own `DescribeSyncJobs` `Status` stands in for it.
+pub fn flag_name(api: ApiVersion) -> &'static str {
+    match api.kind() {
+        JobKind::Migration => "CheckFlag",
+        JobKind::Sync => "sync job Status",
+    }
+}
+
+/// [`flag_name`] as a table header.
+pub fn flag_header(api: ApiVersion) -> &'static str {
+    match api.kind() {
+        JobKind::Migration => "Check flag",
+        JobKind::Sync => "Sync job status",
     }
 }
 

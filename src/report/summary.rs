@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::facts::{JobFacts, RunFacts, flag_text, progress_text};
+use super::facts::{JobFacts, RunFacts, flag_header, flag_text, progress_text};
 use super::text::{markdown_link, markdown_text};
 use super::verdict::{failed_steps_text, first_reason};
 use crate::api::{ApiVersion, CheckAnswer, CheckItem, CheckStep, JobKind, StepStatus};
@@ -81,7 +81,7 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
                 "Job",
                 "Result",
                 "Task status",
-                "Check flag",
+                flag_header(run.api),
                 "Progress",
                 "Message",
                 start_header(run.api),
@@ -226,7 +226,7 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
         }
         rows.push(("Task status", markdown_text(&a.status)));
         rows.push((
-            "Check flag",
+            flag_header(run.api),
             markdown_text(&flag_text(a.check_flag.as_ref())),
         ));
         rows.push(("Progress", markdown_text(&progress_text(a))));
@@ -272,7 +272,9 @@ fn status_icon(step: &CheckStep) -> &'static str {
         return "⚠️";
     }
     match step.status {
-        StepStatus::Pass => "✅",
+        // A finished sync check step with warnings has no `warning` status of its own.
+        StepStatus::Finished if step.items.iter().any(CheckItem::is_warning) => "⚠️",
+        StepStatus::Pass | StepStatus::Finished => "✅",
         StepStatus::Failed => "❌",
         StepStatus::Warning => "⚠️",
         StepStatus::Blocked => "⛔",
@@ -408,6 +410,30 @@ mod tests {
         );
         assert!(md.contains("before you start the sync job."), "{md}");
         assert!(!md.contains("igration"), "{md}");
+    }
+
+    #[test]
+    fn a_sync_check_shows_its_job_status_and_finished_steps_as_passed() {
+        let mut warned = step(
+            "SrcPrivilegeCheck",
+            "finished",
+            vec![item("grants", "warning")],
+        );
+        warned.step_no = Some(2);
+        let outcome = single(JobOutcome::Passed(answer_sync(
+            "success",
+            "CheckPass",
+            vec![step("ConnectDBCheck", "finished", vec![]), warned],
+        )));
+        let md = summary_of(&outcome);
+        assert!(
+            md.contains("| Sync job status | CheckPass \\(passed\\) |"),
+            "{md}"
+        );
+        assert!(!md.contains("Check flag"), "{md}");
+        assert!(md.contains("(ConnectDBCheck\\) | ✅ finished |"), "{md}");
+        // Its warning item is the only sign of a warning: the step's status is `finished`.
+        assert!(md.contains("(SrcPrivilegeCheck\\) | ⚠️ finished |"), "{md}");
     }
 
     #[test]

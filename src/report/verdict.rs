@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::facts::{JobFacts, RunSummary, flag_text, progress_text, signal_name};
+use super::facts::{JobFacts, RunSummary, flag_name, flag_text, progress_text, signal_name};
 use super::log::count;
 use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckStep};
 use crate::duration;
@@ -98,7 +98,8 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             (
                 format!("DTS check passed with warnings: {id}"),
                 format!(
-                    "the service passed the check (CheckFlag {}), but with warnings{}, and {} fails them. {}",
+                    "the service passed the check ({} {}), but with warnings{}, and {} fails them. {}",
+                    flag_name(run.api),
                     flag_text(a.check_flag.as_ref()),
                     if warned.is_empty() {
                         String::new()
@@ -121,7 +122,8 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             (
                 format!("DTS check not passed: {id}"),
                 format!(
-                    "CheckFlag {}{}: {}. {}",
+                    "{} {}{}: {}. {}",
+                    flag_name(run.api),
                     flag_text(a.check_flag.as_ref()),
                     a.error_code
                         .map(|c| format!(", ErrorCode {c}"))
@@ -323,6 +325,13 @@ mod tests {
         assert!(
             v.message.ends_with(
                 "Do not start the sync job: fix this, run CreateCheckSyncJob again, then re-run the gate."
+            ),
+            "{v:?}"
+        );
+        // The flag of a sync check is its job's own status.
+        assert!(
+            v.message.starts_with(
+                "sync job Status CheckNotPass (not passed): 1 of 2 check steps failed"
             ),
             "{v:?}"
         );
