@@ -4,7 +4,7 @@ use std::io::Write;
 
 use std::time::Duration;
 
-use crate::api::{ApiVersion, CompareOptions, compare, complete_body, job_body};
+use crate::api::{ApiVersion, CompareOptions, JobKind, compare, complete_body, job_body};
 use crate::config::Config;
 use crate::credentials::Source;
 use crate::duration;
@@ -34,8 +34,9 @@ pub fn plan(config: &Config) -> Vec<PlannedCall> {
         when,
     };
     let mut calls = Vec::new();
+    // The job's own state: `DescribeMigrationDetail`, or a sync job's `DescribeSyncJobs`.
     let detail = |job: &str, when| PlannedCall {
-        action: "DescribeMigrationDetail",
+        action: api.describe_job_action(),
         version: ApiVersion::V2021.as_str(),
         url: config.endpoint.url.clone(),
         body: String::from_utf8(job_body(job)).expect("JSON is UTF-8"),
@@ -44,11 +45,16 @@ pub fn plan(config: &Config) -> Vec<PlannedCall> {
     match config.stage {
         Stage::Check => {}
         Stage::Ready => {
+            let until = match api.kind() {
+                JobKind::Migration => {
+                    "every poll interval until readyComplete (within the lag limits, settled), a failed state, or the timeout"
+                }
+                JobKind::Sync => {
+                    "every poll interval until Running in its last step (within the lag limits, settled), a failed state, or the timeout"
+                }
+            };
             for job in &config.job_ids {
-                calls.push(detail(
-                    job,
-                    "every poll interval until readyComplete (within the lag limits, settled), a failed state, or the timeout",
-                ));
+                calls.push(detail(job, until));
             }
             return calls;
         }
@@ -144,6 +150,14 @@ pub fn plan(config: &Config) -> Vec<PlannedCall> {
             job,
             "every poll interval until the check finishes or the timeout passes",
         ));
+        // A sync check's verdict needs its job's own status (`CheckPass`) too.
+        if api.kind() == JobKind::Sync {
+            calls.push(call(
+                api.describe_job_action(),
+                job,
+                "once the check finished (Status success or failed): the job's Status must be CheckPass",
+            ));
+        }
     }
     if config.start_jobs {
         for job in &config.job_ids {
@@ -287,6 +301,58 @@ mod tests {
             ]
         );
         assert!(calls.iter().all(|c| c.version == "2021-12-06"));
+    }
+
+    #[test]
+    fn plans_the_sync_check_then_the_job_status_that_completes_its_verdict() {
+        let calls = plan(&config(&[("DTS_JOB_ID", "sync-aaa1,sync-bbb2")]));
+        let actions: Vec<_> = calls.iter().map(|c| (c.action, c.body.as_str())).collect();
+        assert_eq!(
+            actions,
+            [
+                ("DescribeCheckSyncJobResult", r#"{"JobId":"sync-aaa1"}"#),
+                ("DescribeSyncJobs", r#"{"JobId":"sync-aaa1"}"#),
+                ("DescribeCheckSyncJobResult", r#"{"JobId":"sync-bbb2"}"#),
+                ("DescribeSyncJobs", r#"{"JobId":"sync-bbb2"}"#)
+            ]
+        );
+        assert!(calls[1].when.starts_with("once the check finished"));
+        assert!(calls.iter().all(|c| c.version == "2021-12-06"));
+    }
+
+    #[test]
+    fn plans_the_sync_create_and_start_calls() {
+        let calls = plan(&config(&[
+            ("DTS_JOB_ID", "sync-aaa1"),
+            ("DTS_CREATE_CHECK", "true"),
+            ("DTS_START_SYNC", "true"),
+        ]));
+        let actions: Vec<_> = calls.iter().map(|c| c.action).collect();
+        assert_eq!(
+            actions,
+            [
+                "DescribeCheckSyncJobResult",
+                "CreateCheckSyncJob",
+                "DescribeCheckSyncJobResult",
+                "DescribeSyncJobs",
+                "StartSyncJob"
+            ]
+        );
+    }
+
+    #[test]
+    fn plans_describe_sync_jobs_for_the_ready_stage_of_a_sync_job() {
+        let mut sync = config(&[("DTS_JOB_ID", "sync-aaa1")]);
+        sync.stage = Stage::Ready;
+        let calls = plan(&sync);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].action, "DescribeSyncJobs");
+        assert_eq!(calls[0].body, r#"{"JobId":"sync-aaa1"}"#);
+        assert_eq!(calls[0].version, "2021-12-06");
+        assert!(calls[0].when.contains("until Running"), "{}", calls[0].when);
+        let mut migration = config(&[("DTS_JOB_ID", "dts-aaa1")]);
+        migration.stage = Stage::Ready;
+        assert_eq!(plan(&migration)[0].action, "DescribeMigrationDetail");
     }
 
     #[test]

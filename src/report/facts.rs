@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::annotations::Notice;
 use super::text::sanitize;
 use super::verdict::{self, Verdict};
-use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep};
+use crate::api::{ApiVersion, CheckAnswer, CheckFlag, CheckStep, JobKind};
 use crate::config::Config;
 use crate::duration;
 use crate::hints::Surface;
@@ -178,7 +178,7 @@ impl<'a> RunFacts<'a> {
 
 impl<'a> JobFacts<'a> {
     fn of(job: &'a JobReport, run: &RunSummary) -> JobFacts<'a> {
-        let (error_code, message) = job_error(job, run.timeout);
+        let (error_code, message) = job_error(job, run);
         JobFacts {
             job,
             answer: job.outcome.last_answer(),
@@ -239,12 +239,13 @@ pub struct JobJson {
     /// Step ids, comma-separated.
     pub failed_steps: String,
     pub migration_started: bool,
-    /// The `StartMigrateJob` request id when it started, else empty.
+    /// The `StartMigrateJob` (`StartSyncJob`) request id when it started, else empty.
     pub start_request_id: String,
     pub migration: Migration,
 }
 
-/// What became of a job's `StartMigrateJob`.
+/// What became of a job's `StartMigrateJob` (a sync job's `StartSyncJob`: the field names
+/// stay, a stable interface).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Migration {
     pub requested: bool,
@@ -290,6 +291,23 @@ impl Migration {
             request_id,
             error,
         }
+    }
+}
+
+/// What the flag of a check is called in prose: a migration check's `CheckFlag`; a sync check
+/// has none, and its job's own `DescribeSyncJobs` `Status` stands in for it.
+pub fn flag_name(api: ApiVersion) -> &'static str {
+    match api.kind() {
+        JobKind::Migration => "CheckFlag",
+        JobKind::Sync => "sync job Status",
+    }
+}
+
+/// [`flag_name`] as a table header.
+pub fn flag_header(api: ApiVersion) -> &'static str {
+    match api.kind() {
+        JobKind::Migration => "Check flag",
+        JobKind::Sync => "Sync job status",
     }
 }
 
@@ -342,15 +360,17 @@ pub(super) fn signal_name(signal: i32) -> &'static str {
 }
 
 /// A job's error code and message: the refused start's, else the check's.
-fn job_error(job: &JobReport, timeout: Duration) -> (String, String) {
+fn job_error(job: &JobReport, run: &RunSummary) -> (String, String) {
+    let timeout = run.timeout;
     match &job.start {
         Start::Refused(error) => return (error.code(), error.message()),
         Start::Cancelled { signal } => {
             return (
                 "Cancelled".to_string(),
                 format!(
-                    "the gate was stopped ({}) before the migration was started",
-                    signal_name(*signal)
+                    "the gate was stopped ({}) before the {} was started",
+                    signal_name(*signal),
+                    run.api.kind().noun()
                 ),
             );
         }

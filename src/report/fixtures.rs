@@ -74,6 +74,18 @@ pub fn answer_2021(status: &str, flag: &str, steps: Vec<CheckStep>) -> CheckAnsw
     }
 }
 
+/// A finished sync check (`DescribeCheckSyncJobResult`) whose job's `DescribeSyncJobs` status is
+/// `job_status`.
+pub fn answer_sync(status: &str, job_status: &str, steps: Vec<CheckStep>) -> CheckAnswer {
+    CheckAnswer {
+        api: ApiVersion::Sync,
+        check_flag: (!job_status.is_empty()).then(|| CheckFlag::Name(job_status.into())),
+        error_message: String::new(),
+        request_id: "req-sync".into(),
+        ..answer_2021(status, "", steps)
+    }
+}
+
 pub fn run_of(outcome: &Outcome) -> RunSummary<'_> {
     RunSummary {
         surface: crate::hints::Surface::CommandLine,

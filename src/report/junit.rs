@@ -210,7 +210,10 @@ fn job_cases(job: &JobFacts, facts: &RunFacts) -> Vec<Case> {
             (Start::Cancelled { .. }, _) | (_, JobOutcome::Cancelled { .. }) => {
                 (Kind::Error, "Cancelled".to_string())
             }
-            (Start::Refused(_), _) => (Kind::Error, format!("StartMigrateJob.{code}")),
+            (Start::Refused(_), _) => (
+                Kind::Error,
+                format!("{}.{code}", facts.run.api.start_action()),
+            ),
             (_, JobOutcome::NotPassed(a)) if a.is_task_failure() => {
                 (Kind::Failure, "CheckTaskFailed".to_string())
             }
@@ -458,6 +461,39 @@ fn one_line(raw: &str, fallback: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ApiError;
+    use crate::outcome::JobReport;
+    use crate::report::fixtures::*;
+
+    #[test]
+    fn a_refused_start_is_typed_after_the_start_action_of_the_job_kind() {
+        let refused = |job_id: &str, answer| {
+            Outcome::Jobs(vec![JobReport {
+                start: Start::Refused(ApiError::Service {
+                    code: "FailedOperation".into(),
+                    message: "busy".into(),
+                    request_id: "req-start".into(),
+                }),
+                ..report(job_id, JobOutcome::Passed(answer))
+            }])
+        };
+        let type_of = |outcome: &Outcome| {
+            let run = run_of(outcome);
+            let facts = RunFacts::of(&run);
+            cases(&facts)[0].problem.as_ref().unwrap().kind_name.clone()
+        };
+        let migration = refused(JOB, answer("finished", Some(1), "ok"));
+        assert_eq!(type_of(&migration), "StartMigrateJob.FailedOperation");
+        let sync = refused(
+            "sync-7x1a",
+            answer_sync(
+                "success",
+                "CheckPass",
+                vec![step("ConnectDBCheck", "finished", vec![])],
+            ),
+        );
+        assert_eq!(type_of(&sync), "StartSyncJob.FailedOperation");
+    }
 
     #[test]
     fn escaping_leaves_only_legal_xml() {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::annotations::{self, Notice};
-use super::facts::{RunFacts, flag_text, percent_text, steps_text};
+use super::facts::{RunFacts, flag_name, flag_text, percent_text, steps_text};
 use super::text::{inert_line, neutralise_commands, sanitize};
 use crate::api::{CheckAnswer, CheckStep};
 use crate::duration;
@@ -220,7 +220,12 @@ pub fn answer_line(answer: &CheckAnswer, elapsed: Duration) -> String {
         .as_ref()
         .filter(|_| answer.check_flag_is_final())
     {
-        let _ = write!(line, "  CheckFlag {}", sanitize(&flag_text(Some(flag))));
+        let _ = write!(
+            line,
+            "  {} {}",
+            flag_name(answer.api),
+            sanitize(&flag_text(Some(flag)))
+        );
     }
     line
 }
@@ -260,8 +265,9 @@ pub fn closing_lines(facts: &RunFacts, notices: &[Notice], on_github: bool) -> V
     if facts.scalars.passed {
         let line = match facts.jobs.as_slice() {
             [one] => format!(
-                "PASSED: the DTS check of {} passed (CheckFlag {}) after {:.1}s and {}; message: {}",
+                "PASSED: the DTS check of {} passed ({} {}) after {:.1}s and {}; message: {}",
                 one.id(),
+                flag_name(run.api),
                 sanitize(
                     &one.answer
                         .and_then(|a| a.check_flag.as_ref())
@@ -316,6 +322,24 @@ mod tests {
             poll: 1,
             elapsed: Duration::from_secs(secs),
         }
+    }
+
+    #[test]
+    fn a_finished_sync_check_line_names_the_job_status_it_was_judged_on() {
+        let sync = answer_sync(
+            "success",
+            "CheckPass",
+            vec![step("ConnectDBCheck", "finished", vec![])],
+        );
+        assert!(
+            answer_line(&sync, Duration::ZERO).ends_with("  sync job Status CheckPass (passed)"),
+            "{}",
+            answer_line(&sync, Duration::ZERO)
+        );
+        let migration = answer_2021("success", "checkPass", vec![]);
+        assert!(
+            answer_line(&migration, Duration::ZERO).ends_with("  CheckFlag checkPass (passed)")
+        );
     }
 
     #[test]

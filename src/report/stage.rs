@@ -531,7 +531,7 @@ pub fn notices(facts: &StageFacts, labelled: bool) -> Vec<Notice> {
             for step in &detail.steps {
                 for tip in &step.warnings {
                     notices.push(Notice::warning(
-                        format!("DTS migration step {}{label}", step.id),
+                        format!("DTS {} step {}{label}", detail.kind.noun(), step.id),
                         tip_line(tip),
                     ));
                 }
@@ -714,6 +714,7 @@ pub fn summary(facts: &StageFacts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{JobKind, MigrationStep};
     use crate::stage::Stage;
 
     fn job(result: StageResult, status: &str) -> StageJob {
@@ -778,6 +779,30 @@ mod tests {
         };
         assert!(dotenv(&facts(&passed)).contains("DTS_GATE_PASSED=true\n"));
         assert!(notices(&facts(&passed), false).is_empty());
+    }
+
+    #[test]
+    fn a_step_warning_is_titled_after_the_kind_of_the_job() {
+        let warned = |kind| {
+            let mut job = job(StageResult::Passed, "Running");
+            let detail = job.last.as_mut().unwrap();
+            detail.kind = kind;
+            detail.steps = vec![MigrationStep {
+                id: "StartSync".into(),
+                warnings: vec![Tip {
+                    message: "lagging".into(),
+                    ..Tip::default()
+                }],
+                ..MigrationStep::default()
+            }];
+            let run = StageRun {
+                stage: Stage::Ready,
+                jobs: vec![job],
+            };
+            notices(&facts(&run), false)[0].title.clone()
+        };
+        assert_eq!(warned(JobKind::Migration), "DTS migration step StartSync");
+        assert_eq!(warned(JobKind::Sync), "DTS sync job step StartSync");
     }
 
     #[test]

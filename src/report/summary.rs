@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
-use super::facts::{JobFacts, RunFacts, flag_text, progress_text};
+use super::facts::{JobFacts, RunFacts, flag_header, flag_text, progress_text};
 use super::text::{markdown_link, markdown_text};
 use super::verdict::{failed_steps_text, first_reason};
-use crate::api::{CheckAnswer, CheckItem, CheckStep, StepStatus};
+use crate::api::{ApiVersion, CheckAnswer, CheckItem, CheckStep, JobKind, StepStatus};
 use crate::hints::Setting;
 use crate::outcome::{JobOutcome, Outcome, Severity, Start};
 
@@ -28,7 +28,7 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
         (Outcome::DryRun { .. }, _) => {
             "🔎 dts-gate dry run: nothing was sent or checked".to_string()
         }
-        (_, [one]) => job_heading(one, &subject),
+        (_, [one]) => job_heading(one, &subject, run.api),
         _ => match run.outcome.severity() {
             Severity::Passed => format!("✅ DTS checks passed: {subject}"),
             Severity::NotWaitedFor => format!("⏭️ DTS checks not waited for: {subject}"),
@@ -81,10 +81,10 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
                 "Job",
                 "Result",
                 "Task status",
-                "Check flag",
+                flag_header(run.api),
                 "Progress",
                 "Message",
-                "Migration",
+                start_header(run.api),
             ],
             &rows,
         ));
@@ -100,7 +100,7 @@ pub fn summary_markdown(facts: &RunFacts) -> String {
             let _ = writeln!(
                 md,
                 "\n#### {}\n",
-                job_heading(job, &markdown_text(job.id()))
+                job_heading(job, &markdown_text(job.id()), run.api)
             );
             if let Some(verdict) = &job.verdict {
                 let _ = writeln!(md, "> {}\n", markdown_text(&verdict.message));
@@ -153,10 +153,13 @@ fn bold_text(text: &str) -> String {
     }
 }
 
-fn job_heading(job: &JobFacts, subject: &str) -> String {
+fn job_heading(job: &JobFacts, subject: &str, api: ApiVersion) -> String {
     match job.job.start {
         Start::Refused(_) => {
-            return format!("⚠️ DTS check passed, migration not started: {subject}");
+            return format!(
+                "⚠️ DTS check passed, {} not started: {subject}",
+                api.kind().noun()
+            );
         }
         Start::Cancelled { .. } => return format!("🛑 dts-gate cancelled: {subject}"),
         _ => {}
@@ -171,6 +174,15 @@ fn job_heading(job: &JobFacts, subject: &str) -> String {
         JobOutcome::Failed { .. } => format!("⚠️ DTS check could not be read: {subject}"),
         JobOutcome::Cancelled { .. } => format!("🛑 dts-gate cancelled: {subject}"),
         JobOutcome::NotWaitedFor { .. } => format!("⏭️ DTS check not waited for: {subject}"),
+    }
+}
+
+/// The header of the row or column that says what became of the start: the job's kind, since a
+/// sync job's start (`StartSyncJob`) starts no migration.
+fn start_header(api: ApiVersion) -> &'static str {
+    match api.kind() {
+        JobKind::Migration => "Migration",
+        JobKind::Sync => "Sync job",
     }
 }
 
@@ -194,8 +206,9 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
         if !skipped.is_empty() {
             let _ = writeln!(
                 md,
-                "> ⚠️ **Failed check steps skipped by the user, not passed**: {}. The service does not hold them against the check; make sure they are safe to ignore before you start the migration.\n",
-                markdown_text(&skipped.join(", "))
+                "> ⚠️ **Failed check steps skipped by the user, not passed**: {}. The service does not hold them against the check; make sure they are safe to ignore before you start the {}.\n",
+                markdown_text(&skipped.join(", ")),
+                run.api.kind().noun()
             );
         }
     }
@@ -213,7 +226,7 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
         }
         rows.push(("Task status", markdown_text(&a.status)));
         rows.push((
-            "Check flag",
+            flag_header(run.api),
             markdown_text(&flag_text(a.check_flag.as_ref())),
         ));
         rows.push(("Progress", markdown_text(&progress_text(a))));
@@ -232,7 +245,7 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
         }
     }
     if job.job.start != Start::NotRequested {
-        rows.push(("Migration", start_text(&job.job.start)));
+        rows.push((start_header(run.api), start_text(&job.job.start)));
     }
     rows.push(("Request id", markdown_text(&job.request_id)));
     if facts.jobs.len() == 1 {
@@ -259,7 +272,9 @@ fn status_icon(step: &CheckStep) -> &'static str {
         return "⚠️";
     }
     match step.status {
-        StepStatus::Pass => "✅",
+        // A finished sync check step with warnings has no `warning` status of its own.
+        StepStatus::Finished if step.items.iter().any(CheckItem::is_warning) => "⚠️",
+        StepStatus::Pass | StepStatus::Finished => "✅",
         StepStatus::Failed => "❌",
         StepStatus::Warning => "⚠️",
         StepStatus::Blocked => "⛔",
@@ -357,11 +372,68 @@ fn cap_summary(md: String, facts: &RunFacts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::JobOutcome;
+    use crate::api::ApiError;
+    use crate::outcome::{JobOutcome, JobReport};
     use crate::report::fixtures::*;
 
     fn summary_of(outcome: &Outcome) -> String {
         summary_markdown(&RunFacts::of(&run_of(outcome)))
+    }
+
+    #[test]
+    fn a_sync_summary_speaks_of_the_sync_job_not_a_migration() {
+        let mut skipped = step(
+            "OptimizeCheck",
+            "failed",
+            vec![item("no primary key", "failed")],
+        );
+        skipped.has_skipped = true;
+        let outcome = Outcome::Jobs(vec![JobReport {
+            start: Start::Refused(ApiError::Service {
+                code: "FailedOperation".into(),
+                message: "busy".into(),
+                request_id: "req-start".into(),
+            }),
+            ..report(
+                "sync-7x1a",
+                JobOutcome::Passed(answer_sync("success", "CheckPass", vec![skipped])),
+            )
+        }]);
+        let md = summary_of(&outcome);
+        assert!(
+            md.starts_with("### ⚠️ DTS check passed, sync job not started: sync-7x1a\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Sync job | failed: FailedOperation |"),
+            "{md}"
+        );
+        assert!(md.contains("before you start the sync job."), "{md}");
+        assert!(!md.contains("igration"), "{md}");
+    }
+
+    #[test]
+    fn a_sync_check_shows_its_job_status_and_finished_steps_as_passed() {
+        let mut warned = step(
+            "SrcPrivilegeCheck",
+            "finished",
+            vec![item("grants", "warning")],
+        );
+        warned.step_no = Some(2);
+        let outcome = single(JobOutcome::Passed(answer_sync(
+            "success",
+            "CheckPass",
+            vec![step("ConnectDBCheck", "finished", vec![]), warned],
+        )));
+        let md = summary_of(&outcome);
+        assert!(
+            md.contains("| Sync job status | CheckPass \\(passed\\) |"),
+            "{md}"
+        );
+        assert!(!md.contains("Check flag"), "{md}");
+        assert!(md.contains("(ConnectDBCheck\\) | ✅ finished |"), "{md}");
+        // Its warning item is the only sign of a warning: the step's status is `finished`.
+        assert!(md.contains("(SrcPrivilegeCheck\\) | ⚠️ finished |"), "{md}");
     }
 
     #[test]

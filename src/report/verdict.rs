@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::facts::{JobFacts, RunSummary, flag_text, progress_text, signal_name};
+use super::facts::{JobFacts, RunSummary, flag_name, flag_text, progress_text, signal_name};
 use super::log::count;
 use crate::api::{ApiError, ApiVersion, CheckAnswer, CheckStep};
 use crate::duration;
@@ -23,22 +23,32 @@ impl Verdict {
     }
 }
 
-const DO_NOT_START: &str =
-    "Do not start the migration: fix this, run CreateMigrateCheckJob again, then re-run the gate.";
+/// What to do about a check that did not pass, in the words of the job's kind: a sync job is
+/// not a migration, and its check is re-run with another action.
+fn do_not_start(api: ApiVersion) -> String {
+    format!(
+        "Do not start the {}: fix this, run {} again, then re-run the gate.",
+        api.kind().noun(),
+        api.create_check_action()
+    )
+}
 
 /// The reason a job did not pass; `None` when it passed.
 pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
     let id = &job.job_id;
+    let noun = run.api.kind().noun();
     if let Start::Refused(error) = &job.start {
         let unsure = if matches!(error, ApiError::Service { .. }) {
             ""
         } else {
-            " The request did not complete, so the migration may or may not have started: look at the job in the DTS console before trying again."
+            &format!(
+                " The request did not complete, so the {noun} may or may not have started: look at the job in the DTS console before trying again."
+            )
         };
         return Some(Verdict::new(
-            format!("StartMigrateJob failed: {id}"),
+            format!("{} failed: {id}", run.api.start_action()),
             format!(
-                "the check passed but starting the migration failed: {}.{unsure}",
+                "the check passed but starting the {noun} failed: {}.{unsure}",
                 api_error_message(error, run.api, run.surface)
             ),
         ));
@@ -47,11 +57,11 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
         return Some(Verdict::new(
             format!("dts-gate cancelled: {id}"),
             format!(
-                "the runner stopped the gate ({}) {}; nothing is known about this check's result, and no migration was started by the gate after the signal.",
+                "the runner stopped the gate ({}) {}; nothing is known about this check's result, and no {noun} was started by the gate after the signal.",
                 signal_name(signal),
                 match job.start {
-                    Start::Cancelled { .. } => "before the migration was started",
-                    _ => "while it was waiting for the check",
+                    Start::Cancelled { .. } => format!("before the {noun} was started"),
+                    _ => "while it was waiting for the check".to_string(),
                 }
             ),
         ));
@@ -72,12 +82,13 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
         JobOutcome::NotPassed(a) if a.is_task_failure() => (
             format!("DTS check task failed: {id}"),
             format!(
-                "the check task itself failed to run (Status failed{}); this is not a verdict on the job. Run CreateMigrateCheckJob again; if it keeps failing, contact Tencent Cloud support with RequestId {}.",
+                "the check task itself failed to run (Status failed{}); this is not a verdict on the job. Run {} again; if it keeps failing, contact Tencent Cloud support with RequestId {}.",
                 if a.error_message.is_empty() {
                     String::new()
                 } else {
                     format!(": {}", a.error_message)
                 },
+                run.api.create_check_action(),
                 a.request_id
             ),
         ),
@@ -87,14 +98,16 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             (
                 format!("DTS check passed with warnings: {id}"),
                 format!(
-                    "the service passed the check (CheckFlag {}), but with warnings{}, and {} fails them. {DO_NOT_START}",
+                    "the service passed the check ({} {}), but with warnings{}, and {} fails them. {}",
+                    flag_name(run.api),
                     flag_text(a.check_flag.as_ref()),
                     if warned.is_empty() {
                         String::new()
                     } else {
                         format!(" in {}", warned.join(", "))
                     },
-                    hints::fail_on_warning(run.surface)
+                    hints::fail_on_warning(run.surface),
+                    do_not_start(run.api)
                 ),
             )
         }
@@ -109,12 +122,14 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
             (
                 format!("DTS check not passed: {id}"),
                 format!(
-                    "CheckFlag {}{}: {}. {DO_NOT_START}",
+                    "{} {}{}: {}. {}",
+                    flag_name(run.api),
                     flag_text(a.check_flag.as_ref()),
                     a.error_code
                         .map(|c| format!(", ErrorCode {c}"))
                         .unwrap_or_default(),
                     reason.trim_end_matches('.'),
+                    do_not_start(run.api)
                 ),
             )
         }
@@ -257,6 +272,109 @@ mod tests {
         let v = RunFacts::of(&run).verdict.unwrap();
         assert_eq!(v.title, format!("StartMigrateJob failed: {JOB}"));
         assert!(v.message.contains("may or may not have started"), "{v:?}");
+    }
+
+    #[test]
+    fn a_refused_sync_start_names_start_sync_job_and_the_sync_job() {
+        let outcome = Outcome::Jobs(vec![JobReport {
+            start: Start::Refused(ApiError::Transport {
+                detail: "reset".into(),
+            }),
+            ..report(
+                "sync-7x1a",
+                JobOutcome::Passed(answer_sync(
+                    "success",
+                    "CheckPass",
+                    vec![step("ConnectDBCheck", "finished", vec![])],
+                )),
+            )
+        }]);
+        let run = run_of(&outcome);
+        let v = RunFacts::of(&run).verdict.unwrap();
+        assert_eq!(v.title, "StartSyncJob failed: sync-7x1a");
+        assert!(
+            v.message
+                .starts_with("the check passed but starting the sync job failed: "),
+            "{v:?}"
+        );
+        assert!(
+            v.message
+                .contains("so the sync job may or may not have started"),
+            "{v:?}"
+        );
+        assert!(!v.message.contains("migration"), "{v:?}");
+    }
+
+    #[test]
+    fn a_failed_sync_check_says_to_run_create_check_sync_job_again() {
+        let steps = vec![
+            step("ConnectDBCheck", "finished", vec![]),
+            step(
+                "SrcPrivilegeCheck",
+                "failed",
+                vec![item("REPLICATION CLIENT", "failed")],
+            ),
+        ];
+        let outcome = single(JobOutcome::NotPassed(answer_sync(
+            "failed",
+            "CheckNotPass",
+            steps,
+        )));
+        let run = run_of(&outcome);
+        let v = RunFacts::of(&run).verdict.unwrap();
+        assert!(
+            v.message.ends_with(
+                "Do not start the sync job: fix this, run CreateCheckSyncJob again, then re-run the gate."
+            ),
+            "{v:?}"
+        );
+        // The flag of a sync check is its job's own status.
+        assert!(
+            v.message.starts_with(
+                "sync job Status CheckNotPass (not passed): 1 of 2 check steps failed"
+            ),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_sync_check_task_says_to_run_create_check_sync_job_again() {
+        // No failed step or item: the task itself failed, not the job.
+        let outcome = single(JobOutcome::NotPassed(answer_sync(
+            "failed",
+            "CheckNotPass",
+            vec![],
+        )));
+        let run = run_of(&outcome);
+        let v = RunFacts::of(&run).verdict.unwrap();
+        assert!(
+            v.message.contains(". Run CreateCheckSyncJob again;"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_sync_gate_cancelled_before_the_start_says_no_sync_job_was_started() {
+        let outcome = Outcome::Jobs(vec![JobReport {
+            start: Start::Cancelled { signal: 15 },
+            ..report(
+                "sync-7x1a",
+                JobOutcome::Passed(answer_sync("success", "CheckPass", vec![])),
+            )
+        }]);
+        let run = run_of(&outcome);
+        let facts = RunFacts::of(&run);
+        let v = facts.verdict.clone().unwrap();
+        assert!(
+            v.message.contains(
+                "(SIGTERM) before the sync job was started; nothing is known about this check's result, and no sync job was started"
+            ),
+            "{v:?}"
+        );
+        assert_eq!(
+            facts.jobs[0].message,
+            "the gate was stopped (SIGTERM) before the sync job was started"
+        );
     }
 
     #[test]
