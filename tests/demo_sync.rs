@@ -35,7 +35,7 @@ fn the_sync_check_demo_passes_with_a_warning_and_fails_on_a_failed_step() {
     pass.assert_stdout_has(&[
         "DescribeCheckSyncJobResult",
         "sync-demo0001",
-        "CheckFlag CheckPass (passed)",
+        "sync job Status CheckPass (passed)",
     ]);
     // One line per step as it finishes, the six of them.
     assert_eq!(pass.stdout.matches(" step ").count(), 6, "{}", pass.stdout);

@@ -255,6 +255,20 @@ impl CheckStep {
         !self.is_finished() || matches!(self.status, StepStatus::Blocked | StepStatus::Skipped)
     }
 
+    /// `Step label › item name`: where an item is, for titles; the step alone when the item
+    /// has no name of its own. Sync check codes often only repeat the step
+    /// (`Warning: SrcPrivilegeCheck` in the step `SrcPrivilegeCheck`): such a name says nothing
+    /// the label does not.
+    pub fn item_title(&self, item: &CheckItem) -> String {
+        let name = item.name.trim();
+        let bare = name.split_once(':').map_or(name, |(_, rest)| rest).trim();
+        if name.is_empty() || (!self.step_id.is_empty() && bare == self.step_id) {
+            self.label()
+        } else {
+            format!("{} › {name}", self.label())
+        }
+    }
+
     /// `StepName (StepId)`, or whichever of the two exists.
     pub fn label(&self) -> String {
         match (self.step_name.is_empty(), self.step_id.is_empty()) {

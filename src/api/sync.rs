@@ -58,11 +58,6 @@ fn decode_check_step(value: &Value, at: &str) -> Result<CheckStep, String> {
     let mut items = tips("Errors", ItemResult::Failed)?;
     items.extend(tips("Warnings", ItemResult::Warning)?);
     let step_id = field("StepId")?;
-    for item in &mut items {
-        if only_names_the_step(&item.name, &step_id) {
-            item.name.clear();
-        }
-    }
     let step_no = integer(step.get("StepNo"), &format!("{at}.StepNo"))?;
     Ok(CheckStep {
         step_no: step_no.and_then(|n| u64::try_from(n).ok()),
@@ -73,13 +68,6 @@ fn decode_check_step(value: &Value, at: &str) -> Result<CheckStep, String> {
         items,
         has_skipped: false,
     })
-}
-
-/// The service's codes often only repeat the step (`Warning: SrcPrivilegeCheck` in the step
-/// `SrcPrivilegeCheck`): such a code names nothing the step's label does not, and is left out.
-fn only_names_the_step(code: &str, step_id: &str) -> bool {
-    let bare = code.split_once(':').map_or(code, |(_, rest)| rest).trim();
-    !step_id.is_empty() && bare == step_id
 }
 
 /// An error or warning of a sync check step (`StepTip`) as a check item: its `Code` names it,
@@ -306,8 +294,11 @@ mod tests {
                 ("WarningParamCheck", "源实例中sql_".to_string()),
             ]
         );
-        // Their codes (`Warning: SrcPrivilegeCheck`) only repeat the step's id.
-        assert!(answer.items().all(|(_, item)| item.name.is_empty()));
+        // Their codes (`Warning: SrcPrivilegeCheck`) are kept, but only repeat the step's id, so
+        // titles leave them out.
+        let (step, item) = answer.items().next().unwrap();
+        assert_eq!(item.name, "Warning: SrcPrivilegeCheck");
+        assert_eq!(step.item_title(item), "源实例权限检查 (SrcPrivilegeCheck)");
         let warned: Vec<_> = answer.warning_steps().map(|s| s.step_id.as_str()).collect();
         assert_eq!(warned, ["SrcPrivilegeCheck", "WarningParamCheck"]);
         assert!(answer.has_warnings());

@@ -123,7 +123,7 @@ fn job_notices(job: &JobFacts, out: &mut Vec<Notice>) {
             // Warning items inside steps that are otherwise failed or passed.
             for item in step.items.iter().filter(|i| i.is_warning()) {
                 out.push(Notice::warning(
-                    format!("{id}: {} › {}", step.label(), item.name),
+                    format!("{id}: {}", step.item_title(item)),
                     item_message(item),
                 ));
             }
@@ -144,7 +144,7 @@ fn step_notices(
         any = true;
         out.push(Notice {
             level,
-            title: format!("{job}: {} › {}", step.label(), item.name),
+            title: format!("{job}: {}", step.item_title(item)),
             message: item_message(item),
         });
     }

@@ -137,10 +137,9 @@ fn system_out(facts: &RunFacts) -> String {
         for (step, item) in answer.items().filter(|(_, i)| i.is_warning()) {
             let _ = writeln!(
                 out,
-                "warning: {} / {} › {}: {}",
+                "warning: {} / {}: {}",
                 job.id(),
-                step.label(),
-                item.name,
+                step.item_title(item),
                 item_message(item)
             );
         }

@@ -264,24 +264,28 @@ pub fn closing_lines(facts: &RunFacts, notices: &[Notice], on_github: bool) -> V
     let mut lines = Vec::new();
     if facts.scalars.passed {
         let line = match facts.jobs.as_slice() {
-            [one] => format!(
-                "PASSED: the DTS check of {} passed ({} {}) after {:.1}s and {}; message: {}",
-                one.id(),
-                flag_name(run.api),
-                sanitize(
-                    &one.answer
-                        .and_then(|a| a.check_flag.as_ref())
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                ),
-                run.elapsed.as_secs_f64(),
-                count(run.polls, "poll"),
-                sanitize(
-                    &one.answer
-                        .map(|a| a.error_message.clone())
-                        .unwrap_or_default()
+            [one] => {
+                // A sync check (and a terse 2021 one) has no message: then none is quoted.
+                let message = one
+                    .answer
+                    .map(|a| a.error_message.trim())
+                    .filter(|m| !m.is_empty())
+                    .map(|m| format!("; message: {}", sanitize(m)))
+                    .unwrap_or_default();
+                format!(
+                    "PASSED: the DTS check of {} passed ({} {}) after {:.1}s and {}{message}",
+                    one.id(),
+                    flag_name(run.api),
+                    sanitize(
+                        &one.answer
+                            .and_then(|a| a.check_flag.as_ref())
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    ),
+                    run.elapsed.as_secs_f64(),
+                    count(run.polls, "poll"),
                 )
-            ),
+            }
             many => format!(
                 "PASSED: the DTS checks of all {} jobs passed after {:.1}s and {}",
                 many.len(),

@@ -325,9 +325,8 @@ fn steps_markdown(answer: &CheckAnswer, md: &mut String) {
 fn item_markdown(step: &CheckStep, item: &CheckItem, md: &mut String) {
     let _ = writeln!(
         md,
-        "**{} › {}**{}\n",
-        bold_text(&step.label()),
-        bold_text(&item.name),
+        "**{}**{}\n",
+        bold_text(&step.item_title(item)),
         if step.has_skipped { " (skipped)" } else { "" }
     );
     for (label, text) in [
