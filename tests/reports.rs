@@ -220,6 +220,7 @@ fn a_pass_reports_one_passing_case() {
     let (json, junit, env) = check_all(&run);
     assert_eq!(json["verdict"], "passed");
     assert_eq!(json["api_version"], "2018-03-30");
+    assert_eq!(json["job_kind"], "migration");
     assert_eq!(json["region"], "ap-guangzhou");
     assert_eq!(json["polls"], 1);
     let job = &json["jobs"][0];
@@ -327,6 +328,7 @@ fn a_configuration_error_still_writes_every_report() {
         let (json, junit, env) = check_all(&run);
         assert_eq!(json["verdict"], "error");
         assert_eq!(json["api_version"], Value::Null);
+        assert_eq!(json["job_kind"], Value::Null);
         assert_eq!(json["region"], Value::Null);
         assert_eq!(json["jobs"], json!([]));
         assert_eq!(json["error_code"], "InvalidConfiguration");

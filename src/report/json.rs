@@ -18,6 +18,8 @@ struct Report<'a> {
     /// A `--demo` run: simulated answers, nothing sent to Tencent Cloud.
     demo: bool,
     api_version: Option<&'a str>,
+    /// `migration` or `sync`: which family of actions the jobs were gated with.
+    job_kind: Option<&'a str>,
     region: Option<&'a str>,
     verdict: &'a str,
     passed: bool,
@@ -98,6 +100,7 @@ pub fn render(facts: &RunFacts) -> String {
         },
         demo: facts.demo,
         api_version: configured.then(|| run.api.as_str()),
+        job_kind: configured.then(|| run.api.kind().as_str()),
         region: Some(run.region).filter(|r| configured && !r.is_empty()),
         verdict: facts.scalars.result,
         passed: facts.scalars.passed,
