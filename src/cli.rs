@@ -80,6 +80,7 @@ USAGE:
     dts-gate --demo          run against a built-in simulated DTS endpoint; no credentials needed
     dts-gate --demo=fail     the same, with a check that does not pass
     dts-gate ready --demo    the same for a later stage (ready, compare or complete; --demo=fail too)
+    DTS_JOB_KIND=sync dts-gate --demo   the same with a data sync job (check, or ready --demo)
     dts-gate --dry-run       validate the configuration and print the calls it would make; send nothing
     dts-gate --help | --version
 
