@@ -260,13 +260,18 @@ impl CheckStep {
     /// (`Warning: SrcPrivilegeCheck` in the step `SrcPrivilegeCheck`): such a name says nothing
     /// the label does not.
     pub fn item_title(&self, item: &CheckItem) -> String {
+        match self.own_name(item) {
+            Some(name) => format!("{} › {name}", self.label()),
+            None => self.label(),
+        }
+    }
+
+    /// The item's name when it says more than this step's label (see [`CheckStep::item_title`]).
+    pub fn own_name<'a>(&self, item: &'a CheckItem) -> Option<&'a str> {
         let name = item.name.trim();
         let bare = name.split_once(':').map_or(name, |(_, rest)| rest).trim();
-        if name.is_empty() || (!self.step_id.is_empty() && bare == self.step_id) {
-            self.label()
-        } else {
-            format!("{} › {name}", self.label())
-        }
+        let repeats_step = !self.step_id.is_empty() && bare == self.step_id;
+        (!name.is_empty() && !repeats_step).then_some(name)
     }
 
     /// `StepName (StepId)`, or whichever of the two exists.
@@ -327,6 +332,39 @@ mod tests {
         assert_eq!(step("", "VersionCheck").label(), "VersionCheck");
         assert_eq!(step("x", "x").label(), "x");
         assert_eq!(step("", "").label(), "step 0");
+    }
+
+    #[test]
+    fn item_titles_leave_out_a_name_that_only_repeats_the_step() {
+        let step = CheckStep {
+            step_id: "SrcPrivilegeCheck".into(),
+            step_name: "Source privileges".into(),
+            ..CheckStep::default()
+        };
+        let item = |name: &str| CheckItem {
+            name: name.into(),
+            ..CheckItem::default()
+        };
+        for repeat in [
+            "Warning: SrcPrivilegeCheck",
+            "Error:SrcPrivilegeCheck",
+            "SrcPrivilegeCheck",
+            " ",
+        ] {
+            assert_eq!(step.own_name(&item(repeat)), None, "{repeat:?}");
+            assert_eq!(
+                step.item_title(&item(repeat)),
+                "Source privileges (SrcPrivilegeCheck)"
+            );
+        }
+        assert_eq!(
+            step.own_name(&item("REPLICATION CLIENT")),
+            Some("REPLICATION CLIENT")
+        );
+        assert_eq!(
+            step.item_title(&item("Warning: SrcPrivilegeCheckX")),
+            "Source privileges (SrcPrivilegeCheck) › Warning: SrcPrivilegeCheckX"
+        );
     }
 
     #[test]

@@ -186,14 +186,13 @@ pub fn first_reason(answer: &CheckAnswer) -> Option<String> {
     let item = answer
         .items()
         .filter(|(step, item)| step.is_failed() && item.is_failed())
-        .find_map(|(_, item)| {
+        .find_map(|(step, item)| {
             let reason = [&item.failure_reason, &item.description]
                 .into_iter()
                 .find(|t| !t.trim().is_empty())?;
-            Some(if item.name.trim().is_empty() {
-                reason.clone()
-            } else {
-                format!("{}: {reason}", item.name.trim())
+            Some(match step.own_name(item) {
+                Some(name) => format!("{name}: {reason}"),
+                None => reason.clone(),
             })
         });
     item.or_else(|| {
