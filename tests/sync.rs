@@ -1044,3 +1044,38 @@ fn sync_configuration_mistakes_exit_2_before_any_request() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(ok.requests(), [call(CHECK, SYNC), call(JOBS, SYNC)]);
 }
+
+#[test]
+fn a_finished_step_listing_an_error_is_a_failed_step() {
+    // The service may say a step finished and still list an error in it: that error must be
+    // reported as the failed step it is, not as a bare "not passed" without a reason.
+    let check = sync_check("success").steps([
+        sync_step(1, "ConnectDBCheck", "finished"),
+        sync_step(2, "DstEmptyCheck", "finished").errors([sync_tip(
+            "DstEmptyCheck.TableExists",
+            "table db1.t1 exists in the target",
+        )]),
+    ]);
+    let fake = Fake::new(
+        Script::default()
+            .check(SYNC, vec![check.body()])
+            .jobs(SYNC, vec![job_is(SYNC, "CheckPass")]),
+    );
+    let run = fake.gate(SYNC).with_reports().run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.output("failed-steps"), "DstEmptyCheck");
+    assert!(
+        run.commands_named("error")
+            .iter()
+            .any(|e| e.data.contains("table db1.t1 exists in the target")
+                && e.data.contains("fix DstEmptyCheck.TableExists")),
+        "{}",
+        run.stdout
+    );
+    let junit = run.reports.junit.as_deref().unwrap();
+    assert!(
+        junit.contains("table db1.t1 exists in the target"),
+        "{junit}"
+    );
+    assert_eq!(fake.requests(), [call(CHECK, SYNC), call(JOBS, SYNC)]);
+}

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::detail::{integer, list, object, string};
 use super::{
     ApiError, ApiVersion, CheckAnswer, CheckItem, CheckStep, Envelope, ItemResult, JobKind,
-    MigrationDetail, MigrationStep, Tip, describe,
+    MigrationDetail, MigrationStep, StepStatus, Tip, describe,
 };
 
 pub(super) fn decode_check(envelope: &Envelope) -> Result<CheckAnswer, ApiError> {
@@ -58,11 +58,17 @@ fn decode_check_step(value: &Value, at: &str) -> Result<CheckStep, String> {
     let mut items = tips("Errors", ItemResult::Failed)?;
     items.extend(tips("Warnings", ItemResult::Warning)?);
     let step_no = integer(step.get("StepNo"), &format!("{at}.StepNo"))?;
+    let mut status: StepStatus = field("Status")?.into();
+    // A step that finished listing an error failed: it must count (and be reported, in
+    // `failed-steps` and its annotation) as the failed step it is, whatever its Status says.
+    if status == StepStatus::Finished && items.iter().any(CheckItem::is_failed) {
+        status = StepStatus::Failed;
+    }
     Ok(CheckStep {
         step_no: step_no.and_then(|n| u64::try_from(n).ok()),
         step_id: field("StepId")?,
         step_name: field("StepName")?,
-        status: field("Status")?.into(),
+        status,
         message: String::new(),
         items,
         has_skipped: false,
