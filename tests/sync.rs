@@ -1079,3 +1079,56 @@ fn a_finished_step_listing_an_error_is_a_failed_step() {
     );
     assert_eq!(fake.requests(), [call(CHECK, SYNC), call(JOBS, SYNC)]);
 }
+
+#[test]
+fn a_throttled_describe_sync_jobs_is_retried_never_a_verdict() {
+    // The job's status is half the check's verdict: a throttled read of it is retried (the
+    // whole poll again), neither an error nor a pass.
+    let throttled = service_error("RequestLimitExceeded", "too many requests");
+    let check = Fake::new(
+        Script::default()
+            .check(SYNC, vec![pass_check()])
+            .jobs(SYNC, vec![throttled.clone(), job_is(SYNC, "CheckPass")]),
+    );
+    let ready = ready_fake(vec![throttled, running_job()]);
+    let runs = run_together([check.gate(SYNC), ready.gate(SYNC).arg("ready")]);
+    assert_eq!(runs[0].code, 0, "{:?}", runs[0]);
+    assert_eq!(
+        check.requests(),
+        [
+            call(CHECK, SYNC),
+            call(JOBS, SYNC),
+            call(CHECK, SYNC),
+            call(JOBS, SYNC)
+        ]
+    );
+    assert_eq!(runs[1].code, 0, "{:?}", runs[1]);
+    assert_eq!(ready.requests(), [call(JOBS, SYNC), call(JOBS, SYNC)]);
+    for run in &runs {
+        run.assert_stdout_has(&["RequestLimitExceeded"]);
+    }
+}
+
+#[test]
+fn several_sync_jobs_are_ready_only_together() {
+    let fake = Fake::new(
+        Script::default()
+            .jobs(A, vec![job_is(A, "Running")])
+            .jobs(B, vec![job_is(B, "Initialized"), job_is(B, "Running")]),
+    );
+    let run = fake.gate(&format!("{A},{B}")).arg("ready").run();
+    assert_eq!(run.code, 0, "{run:?}");
+    // A, then B until ready, then A once more: still ready once B got there.
+    assert_eq!(
+        fake.requests(),
+        [call(JOBS, A), call(JOBS, B), call(JOBS, B), call(JOBS, A)]
+    );
+    let failing = Fake::new(
+        Script::default()
+            .jobs(A, vec![job_is(A, "Running")])
+            .jobs(B, vec![job_is(B, "Paused")]),
+    );
+    let run = failing.gate(&format!("{A},{B}")).arg("ready").run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(failing.requests(), [call(JOBS, A), call(JOBS, B)]);
+}
