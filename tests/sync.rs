@@ -269,6 +269,18 @@ fn only_finished_and_skipped_steps_pass_a_successful_check() {
         if *code != 0 {
             assert!(!run.commands_named("error").is_empty(), "step {status}");
         }
+        // A step that did not get through is named as the reason, in the annotation and in
+        // error-message: the service's own flag (CheckPass) says nothing of it.
+        if matches!(*status, "running" | "paused" | "notStarted") {
+            let error = run.first_error();
+            let reason = format!("step DstEmptyCheck step (DstEmptyCheck) is {status}");
+            assert!(error.contains(&reason), "step {status}: {error}");
+            assert!(
+                run.output("error-message").contains(&reason),
+                "step {status}: {}",
+                run.output("error-message")
+            );
+        }
     }
     assert_eq!(runs[2].output("failed-steps"), "DstEmptyCheck");
     // No step at all is not knowing what was checked: not a pass either.
@@ -279,6 +291,11 @@ fn only_finished_and_skipped_steps_pass_a_successful_check() {
     );
     let run = fake.gate(SYNC).run();
     assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.first_error().contains("lists no step"),
+        "{}",
+        run.first_error()
+    );
 }
 
 #[test]
