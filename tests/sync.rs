@@ -27,6 +27,8 @@ struct Script {
     replies: HashMap<(&'static str, String), Vec<String>>,
     /// The check answers once `CreateCheckSyncJob` was sent for the job.
     after_create: HashMap<String, Vec<String>>,
+    /// What `StartSyncJob` answers instead of its acknowledgement.
+    start_refusal: Option<String>,
 }
 
 impl Script {
@@ -42,6 +44,11 @@ impl Script {
 
     fn after_create(mut self, job: &str, replies: Vec<String>) -> Script {
         self.after_create.insert(job.to_string(), replies);
+        self
+    }
+
+    fn refuse_start(mut self, answer: String) -> Script {
+        self.start_refusal = Some(answer);
         self
     }
 
@@ -92,7 +99,12 @@ impl Fake {
                     created.lock().unwrap().insert(job.clone());
                     Reply::json(&acknowledged(&format!("create-{job}")))
                 }
-                START => Reply::json(&acknowledged(&format!("start-{job}"))),
+                START => Reply::json(
+                    &script
+                        .start_refusal
+                        .clone()
+                        .unwrap_or_else(|| acknowledged(&format!("start-{job}"))),
+                ),
                 CHECK
                     if created.lock().unwrap().contains(&job)
                         && script.after_create.contains_key(&job) =>
@@ -1148,4 +1160,59 @@ fn several_sync_jobs_are_ready_only_together() {
     let run = failing.gate(&format!("{A},{B}")).arg("ready").run();
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(failing.requests(), [call(JOBS, A), call(JOBS, B)]);
+}
+
+#[test]
+fn ready_reports_the_step_and_lag_it_waited_through() {
+    // At the full import (step 3) the job is Running but not ready; the log names the step,
+    // and the outputs are the reading that passed: the incremental step and its lag.
+    let at3 = sync_jobs([sync_job(SYNC, "Running")
+        .step_now(Some(3))
+        .lag(12, 3)
+        .steps(&[
+            ("schema-init", "finished"),
+            ("dumper", "finished"),
+            ("loader", "running"),
+            ("sinker", "notStarted"),
+        ])]);
+    let fake = ready_fake(vec![at3, sync_jobs([sync_job(SYNC, "Running").lag(2, 1)])]);
+    let run = fake.gate(SYNC).arg("ready").with_reports().run();
+    assert_eq!(run.code, 0, "{run:?}");
+    run.assert_stdout_has(&[
+        "sync-werwfs23: Running, step loader, lag 12s / 3 MB",
+        "sync-werwfs23: Running, step sinker, lag 2s / 1 MB",
+    ]);
+    assert_eq!(run.output("step"), "sinker step");
+    assert_eq!(run.output("lag-seconds"), "2");
+    assert_eq!(run.output("lag-mb"), "1");
+    assert_eq!(run.output("polls"), "2");
+    let json: Value = serde_json::from_str(run.reports.json.as_deref().unwrap()).unwrap();
+    assert_eq!(json["jobs"][0]["trade_status"], "Normal");
+    assert_eq!(json["requests"], 2);
+    assert_eq!(fake.requests(), [call(JOBS, SYNC), call(JOBS, SYNC)]);
+    assert_no_sync_secrets(&run);
+}
+
+#[test]
+fn a_refused_start_sync_job_exits_3_and_says_so() {
+    let fake = Fake::new(Script::default().passing(SYNC).refuse_start(service_error(
+        "FailedOperation.StatusInConflict",
+        "the job is not in a state that can be started",
+    )));
+    let run = fake.gate(SYNC).env("DTS_START_SYNC", "true").run();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.output("passed"), "false");
+    assert_eq!(run.output("migration-started"), "false");
+    let errors = run.commands_named("error");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.data.contains("FailedOperation.StatusInConflict")),
+        "{errors:?}"
+    );
+    // Refused for a reason that will not change: asked once, not retried.
+    assert_eq!(
+        fake.requests(),
+        [call(CHECK, SYNC), call(JOBS, SYNC), call(START, SYNC)]
+    );
 }
