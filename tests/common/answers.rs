@@ -194,3 +194,263 @@ impl Check {
         .to_string()
     }
 }
+
+// Data sync jobs (2021-12-06): `DescribeCheckSyncJobResult` and `DescribeSyncJobs`.
+
+/// The source endpoint's password a `DescribeSyncJobs` item echoes: never to be printed.
+pub const SYNC_SRC_PASSWORD: &str = "sync-src-password-e8d7c6";
+/// The target endpoint's password a `DescribeSyncJobs` item echoes: never to be printed.
+pub const SYNC_DST_PASSWORD: &str = "sync-dst-password-b5a493";
+/// The endpoint's temporary key a `DescribeSyncJobs` item echoes: never to be printed.
+pub const SYNC_TMP_SECRET_KEY: &str = "sync-tmp-secret-key-7f6e5d";
+/// The endpoint's temporary token a `DescribeSyncJobs` item echoes: never to be printed.
+pub const SYNC_TMP_TOKEN: &str = "sync-tmp-token-4c3b2a";
+
+/// An error or warning of a sync check step (`StepTip`); by default with a solution and a
+/// help link derived from `code`.
+#[derive(Debug, Clone)]
+pub struct SyncTip {
+    code: String,
+    message: String,
+    solution: String,
+    help_doc: String,
+}
+
+/// A tip `code` saying `message`, with solution `"fix {code}"` and a help link.
+pub fn sync_tip(code: &str, message: &str) -> SyncTip {
+    SyncTip {
+        code: code.to_string(),
+        message: message.to_string(),
+        solution: format!("fix {code}"),
+        help_doc: "https://cloud.tencent.com/document/product/571/58700".to_string(),
+    }
+}
+
+impl SyncTip {
+    pub fn solution(mut self, solution: &str) -> SyncTip {
+        self.solution = solution.to_string();
+        self
+    }
+
+    pub fn help_doc(mut self, help_doc: &str) -> SyncTip {
+        self.help_doc = help_doc.to_string();
+        self
+    }
+}
+
+impl From<SyncTip> for Value {
+    fn from(tip: SyncTip) -> Value {
+        json!({"Code": tip.code, "Message": tip.message, "Solution": tip.solution,
+               "HelpDoc": tip.help_doc, "SkipInfo": ""})
+    }
+}
+
+/// A sync check step (`StepInfo` of `DescribeCheckSyncJobResult`), named `"{id} step"`.
+#[derive(Debug, Clone)]
+pub struct SyncStep {
+    no: u64,
+    id: String,
+    status: String,
+    errors: Vec<SyncTip>,
+    warnings: Vec<SyncTip>,
+}
+
+/// Step `no`, `id`, with `status` (`finished`, `skipped`, `failed`, `running`, `paused`,
+/// `notStarted`), no errors, no warnings.
+pub fn sync_step(no: u64, id: &str, status: &str) -> SyncStep {
+    SyncStep {
+        no,
+        id: id.to_string(),
+        status: status.to_string(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+impl SyncStep {
+    pub fn errors(mut self, errors: impl IntoIterator<Item = SyncTip>) -> SyncStep {
+        self.errors = errors.into_iter().collect();
+        self
+    }
+
+    pub fn warnings(mut self, warnings: impl IntoIterator<Item = SyncTip>) -> SyncStep {
+        self.warnings = warnings.into_iter().collect();
+        self
+    }
+}
+
+impl From<SyncStep> for Value {
+    fn from(step: SyncStep) -> Value {
+        let finished = matches!(step.status.as_str(), "finished" | "skipped" | "failed");
+        let errors: Vec<Value> = step.errors.into_iter().map(Value::from).collect();
+        let warnings: Vec<Value> = step.warnings.into_iter().map(Value::from).collect();
+        json!({"StepNo": step.no, "StepId": step.id, "StepName": format!("{} step", step.id),
+               "Status": step.status, "StartTime": "", "FinishTime": "",
+               "Progress": if finished { 100 } else { 0 }, "Errors": errors, "Warnings": warnings})
+    }
+}
+
+/// A `DescribeCheckSyncJobResult` answer being built.
+#[derive(Debug, Clone)]
+pub struct SyncCheck {
+    status: String,
+    request_id: String,
+    steps: Vec<SyncStep>,
+}
+
+/// A sync check answer with `status`, RequestId `req-sync-{status}` and no steps.
+pub fn sync_check(status: &str) -> SyncCheck {
+    SyncCheck {
+        status: status.to_string(),
+        request_id: format!("req-sync-{status}"),
+        steps: Vec::new(),
+    }
+}
+
+impl SyncCheck {
+    pub fn steps(mut self, steps: impl IntoIterator<Item = SyncStep>) -> SyncCheck {
+        self.steps = steps.into_iter().collect();
+        self
+    }
+
+    pub fn request_id(mut self, request_id: &str) -> SyncCheck {
+        self.request_id = request_id.to_string();
+        self
+    }
+
+    /// The answer body.
+    pub fn body(self) -> String {
+        let count = self.steps.len();
+        let done = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s.status.as_str(), "finished" | "skipped" | "failed"))
+            .count();
+        let progress = (done * 100).checked_div(count).unwrap_or(0);
+        let steps: Vec<Value> = self.steps.into_iter().map(Value::from).collect();
+        json!({"Response": {"Status": self.status, "StepCount": count, "StepCur": done,
+                            "Progress": progress, "StepInfos": steps,
+                            "RequestId": self.request_id}})
+        .to_string()
+    }
+}
+
+/// One `SyncJobInfo` of a `DescribeSyncJobs` answer, with its endpoints' echoed secrets.
+#[derive(Debug, Clone)]
+pub struct SyncJob {
+    id: String,
+    status: String,
+    trade: String,
+    step_now: Option<i64>,
+    steps: Vec<(String, String)>,
+    seconds: i64,
+    mb: i64,
+    message: String,
+    err: Option<(String, String, String)>,
+}
+
+/// Job `id` with `status`, TradeStatus `Normal`, the four documented steps with the last
+/// (`sinker`) running and `StepNow` 4, lag 0 s and 0 MB, no error.
+pub fn sync_job(id: &str, status: &str) -> SyncJob {
+    let steps = [
+        ("schema-init", "finished"),
+        ("dumper", "finished"),
+        ("loader", "finished"),
+        ("sinker", "running"),
+    ];
+    SyncJob {
+        id: id.to_string(),
+        status: status.to_string(),
+        trade: "Normal".to_string(),
+        step_now: Some(4),
+        steps: steps
+            .iter()
+            .map(|(i, s)| (i.to_string(), s.to_string()))
+            .collect(),
+        seconds: 0,
+        mb: 0,
+        message: String::new(),
+        err: None,
+    }
+}
+
+impl SyncJob {
+    pub fn trade(mut self, trade: &str) -> SyncJob {
+        self.trade = trade.to_string();
+        self
+    }
+
+    /// `Detail.StepNow` (`None`: absent).
+    pub fn step_now(mut self, step_now: Option<i64>) -> SyncJob {
+        self.step_now = step_now;
+        self
+    }
+
+    /// `Detail.StepInfos` as `(StepId, Status)` pairs.
+    pub fn steps(mut self, steps: &[(&str, &str)]) -> SyncJob {
+        self.steps = steps
+            .iter()
+            .map(|(i, s)| (i.to_string(), s.to_string()))
+            .collect();
+        self
+    }
+
+    /// `Detail.SecondsBehindMaster` and `Detail.MasterSlaveDistance` (-1: unknown).
+    pub fn lag(mut self, seconds: i64, mb: i64) -> SyncJob {
+        self.seconds = seconds;
+        self.mb = mb;
+        self
+    }
+
+    /// `Detail.Message`.
+    pub fn message(mut self, message: &str) -> SyncJob {
+        self.message = message.to_string();
+        self
+    }
+
+    /// `Detail.ErrInfo` with `Reason`, `Message`, `Solution`.
+    pub fn err_info(mut self, reason: &str, message: &str, solution: &str) -> SyncJob {
+        self.err = Some((reason.into(), message.into(), solution.into()));
+        self
+    }
+}
+
+impl From<SyncJob> for Value {
+    fn from(job: SyncJob) -> Value {
+        let steps: Vec<Value> = job
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, (id, status))| {
+                json!({"StepNo": i + 1, "StepId": id, "StepName": format!("{id} step"),
+                       "Status": status, "Progress": -1, "StartTime": "", "Errors": null,
+                       "Warnings": []})
+            })
+            .collect();
+        let (reason, message, solution) = job.err.unwrap_or_default();
+        let endpoint = |password: &str| {
+            json!({"Region": "ap-guangzhou", "Ip": "10.0.0.8", "Port": 3306, "User": "root",
+                   "Account": "", "Password": password, "TmpSecretId": "AKIDtmpsecretid",
+                   "TmpSecretKey": SYNC_TMP_SECRET_KEY, "TmpToken": SYNC_TMP_TOKEN})
+        };
+        let mut detail = json!({"StepAll": steps.len(), "StepInfos": steps,
+            "SecondsBehindMaster": job.seconds, "MasterSlaveDistance": job.mb,
+            "Message": job.message, "Progress": -1, "CurrentStepProgress": 0,
+            "ErrInfo": {"Reason": reason, "Message": message, "Solution": solution}});
+        if let Some(now) = job.step_now {
+            detail["StepNow"] = json!(now);
+        }
+        json!({"JobId": job.id, "JobName": format!("{} name", job.id), "Status": job.status,
+               "TradeStatus": job.trade, "PayMode": "PostPay", "RunMode": "Immediate",
+               "Detail": detail, "SrcInfo": endpoint(SYNC_SRC_PASSWORD),
+               "DstInfo": endpoint(SYNC_DST_PASSWORD)})
+    }
+}
+
+/// A `DescribeSyncJobs` answer listing `jobs`.
+pub fn sync_jobs(jobs: impl IntoIterator<Item = SyncJob>) -> String {
+    let list: Vec<Value> = jobs.into_iter().map(Value::from).collect();
+    json!({"Response": {"TotalCount": list.len(), "JobList": list,
+                        "RequestId": "req-describe-sync-jobs"}})
+    .to_string()
+}
