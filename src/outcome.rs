@@ -57,6 +57,31 @@ pub fn decide(answer: &CheckAnswer) -> Decision {
     }
 }
 
+/// Why a sync check that says `success` is still no pass on its own steps: none listed, or one
+/// neither finished nor skipped (failed steps are reported as such). The service sends no
+/// message then, so without this a refusal would read like a pass.
+pub fn sync_shortfall(answer: &CheckAnswer) -> Option<String> {
+    if answer.api != ApiVersion::Sync || answer.status != "success" {
+        return None;
+    }
+    if answer.steps.is_empty() {
+        return Some(
+            "the check says success but lists no step, so nothing says what was checked".into(),
+        );
+    }
+    let step = answer.steps.iter().find(|s| {
+        !s.is_failed() && !matches!(s.status, StepStatus::Finished | StepStatus::Skipped)
+    })?;
+    Some(format!(
+        "the check says success, but step {} is {}, neither finished nor skipped",
+        step.label(),
+        match step.status.as_str() {
+            "" => "without a Status",
+            text => text,
+        }
+    ))
+}
+
 /// The meaning of a `CheckFlag`, as the service and its SDKs define it (not the English
 /// 2018 reference, which has 0 and 1 swapped).
 pub fn check_flag_meaning(flag: &CheckFlag) -> &'static str {
@@ -427,6 +452,38 @@ mod tests {
                 "{status}"
             );
         }
+        assert_eq!(
+            sync_shortfall(&sync_answer("success", Some("CheckPass"), &[])).as_deref(),
+            Some("the check says success but lists no step, so nothing says what was checked")
+        );
+        let paused = sync_answer(
+            "success",
+            Some("CheckPass"),
+            &[("finished", None), ("paused", None)],
+        );
+        assert!(
+            sync_shortfall(&paused)
+                .is_some_and(|why| why.ends_with("is paused, neither finished nor skipped")),
+            "{:?}",
+            sync_shortfall(&paused)
+        );
+        // A failed step, the task's own status and a pass need no explanation of this kind.
+        assert_eq!(
+            sync_shortfall(&sync_answer("success", Some("CheckPass"), &through)),
+            None
+        );
+        assert_eq!(
+            sync_shortfall(&sync_answer("failed", None, &[("running", None)])),
+            None
+        );
+        assert_eq!(
+            sync_shortfall(&sync_answer(
+                "success",
+                Some("CheckPass"),
+                &[("finished", Some("failed"))]
+            )),
+            None
+        );
         assert_eq!(
             check_flag_meaning(&CheckFlag::Name("CheckPass".into())),
             "passed"

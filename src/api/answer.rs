@@ -232,9 +232,12 @@ impl CheckStep {
         matches!(self.status, StepStatus::Pass | StepStatus::Finished)
     }
 
-    /// A failure that still counts: failed and not skipped by the user.
+    /// A failure that still counts: failed and not skipped by the user. A sync step that says
+    /// `finished` yet lists an error failed too, whatever its status says.
     pub fn is_failed(&self) -> bool {
-        self.status == StepStatus::Failed && !self.has_skipped
+        let finished_with_errors =
+            self.status == StepStatus::Finished && self.items.iter().any(CheckItem::is_failed);
+        (self.status == StepStatus::Failed || finished_with_errors) && !self.has_skipped
     }
 
     /// A warning, a failure the user chose to skip, or a sync check step skipped (nothing
@@ -242,7 +245,9 @@ impl CheckStep {
     pub fn is_warning(&self) -> bool {
         matches!(self.status, StepStatus::Warning | StepStatus::Skipped)
             || self.is_skipped_failure()
-            || (self.status == StepStatus::Finished && self.items.iter().any(CheckItem::is_warning))
+            || (self.status == StepStatus::Finished
+                && !self.is_failed()
+                && self.items.iter().any(CheckItem::is_warning))
     }
 
     /// Failed, but the user chose to skip its failures (`SkipCheckItem`).
@@ -407,5 +412,19 @@ mod tests {
         }
         assert!(step("blocked", false).is_finished() && step("blocked", false).did_not_run());
         assert!(step("pass", false).is_passed() && !step("pass", false).did_not_run());
+        // A sync step that says finished but lists an error failed; one with a warning warns.
+        let with = |status: &str, result: &str| CheckStep {
+            status: status.into(),
+            items: vec![CheckItem {
+                result: result.into(),
+                ..CheckItem::default()
+            }],
+            ..CheckStep::default()
+        };
+        assert!(with("finished", "failed").is_failed() && !with("finished", "failed").is_warning());
+        assert!(
+            with("finished", "warning").is_warning() && !with("finished", "warning").is_failed()
+        );
+        assert!(!with("pass", "warning").is_warning());
     }
 }

@@ -157,10 +157,13 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
 }
 
 /// What a check that did not pass found, when its answer lists failed steps: `2 of 6 check
-/// steps failed: A (a), B (b); first reason: item: why`. The service's own message of such an
+/// steps failed: A (a), B (b); first reason: item: why`; for a sync check that says success, what
+/// of its steps keeps it from passing. The service's own message of such an
 /// answer (2021-12-06 `BriefMsg`) describes the task, often `success`, and is no reason.
 pub fn findings(answer: &CheckAnswer) -> Option<String> {
-    let mut text = failed_steps_text(answer)?;
+    let Some(mut text) = failed_steps_text(answer) else {
+        return crate::outcome::sync_shortfall(answer);
+    };
     if let Some(reason) = first_reason(answer) {
         let _ = write!(text, "; first reason: {reason}");
     }
