@@ -109,6 +109,11 @@ impl Freshness {
         }
     }
 
+    /// How long ago, at `elapsed`, the create call returned.
+    pub fn since_created(&self, elapsed: Duration) -> Duration {
+        elapsed.saturating_sub(self.created_at)
+    }
+
     /// Whether the new check has been seen yet; until then the gate polls fast.
     pub fn confirmed(&self) -> bool {
         self.confirmed

@@ -510,12 +510,17 @@ impl JobState {
                     None => Judgement::Fresh,
                 };
                 if judgement == Judgement::NeverAppeared {
+                    let since_created = self
+                        .job
+                        .freshness
+                        .as_ref()
+                        .map_or(elapsed, |f| f.since_created(elapsed));
                     self.outcome = Some(JobOutcome::Failed {
                         error: ApiError::CheckNeverAppeared {
                             detail: format!(
                                 "the service still showed the previous passed result (RequestId {}) {}s after the gate created a new check, and never the new check itself; the previous result is not this check's",
                                 answer.request_id,
-                                elapsed.as_secs()
+                                since_created.as_secs()
                             ),
                         },
                         last: Some(answer),
@@ -1497,6 +1502,38 @@ mod tests {
         // Once a second for the ten seconds of grace, not once per 30 s interval.
         let times: Vec<u64> = requests.iter().map(|r| r.1.as_secs()).collect();
         assert_eq!(times, (0..=10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_created_check_never_seen_is_timed_from_its_create_call() {
+        // The check is created 20 s into the run (after other jobs' creates, say).
+        let time = FakeTime::default();
+        time.advance(Duration::from_secs(20));
+        let mut sleeper = time.clone();
+        let old_pass = answer("finished", Some(1));
+        let freshness = Freshness::new(
+            Prior::from_answer(Some(&old_pass)),
+            Duration::from_secs(20),
+            Duration::from_secs(10),
+        );
+        let mut poller = Poller::new(&time, &mut sleeper, schedule(1000, 600));
+        let waited = poller.wait_all(
+            vec![Job {
+                id: "dts-a".into(),
+                freshness: Some(freshness),
+            }],
+            |_, _| Ok(old_pass.clone()),
+            |_| {},
+        );
+        let JobOutcome::Failed { error, .. } = &waited[0].outcome else {
+            panic!("expected an error, got {:?}", waited[0].outcome);
+        };
+        assert!(
+            error
+                .message()
+                .contains(" 10s after the gate created a new check"),
+            "{error}"
+        );
     }
 
     #[test]
