@@ -314,48 +314,6 @@ fn api_error() {
 /// The sync job every sync case gates.
 const SYNC_JOB: &str = "sync-bllmn8x9";
 
-/// A finished sync check (`DescribeCheckSyncJobResult`) with these `StepInfos`.
-fn sync_check(status: &str, steps: Value) -> String {
-    serde_json::json!({"Response": {
-        "Progress": 100,
-        "RequestId": "req-sync-check",
-        "Status": status,
-        "StepCount": steps.as_array().map_or(0, Vec::len),
-        "StepCur": steps.as_array().map_or(0, Vec::len),
-        "StepInfos": steps,
-    }})
-    .to_string()
-}
-
-/// A sync check step (`StepInfo`) with its `Errors` and `Warnings` tips.
-fn sync_step(no: u64, id: &str, name: &str, status: &str, errors: Value, warnings: Value) -> Value {
-    serde_json::json!({
-        "StepNo": no, "StepId": id, "StepName": name, "Status": status, "Progress": 100,
-        "StartTime": "", "FinishTime": "", "Errors": errors, "Warnings": warnings,
-    })
-}
-
-/// A `StepTip`.
-fn sync_tip(code: &str, message: &str, solution: &str, help_doc: &str) -> Value {
-    serde_json::json!({
-        "Code": code, "Message": message, "Solution": solution, "HelpDoc": help_doc,
-        "SkipInfo": "",
-    })
-}
-
-/// `DescribeSyncJobs` listing the sync job with its own `Status`.
-fn sync_job(status: &str) -> String {
-    serde_json::json!({"Response": {
-        "TotalCount": 1,
-        "JobList": [{
-            "JobId": SYNC_JOB, "JobName": "orders-sync", "Status": status,
-            "TradeStatus": "Normal", "RunMode": "Immediate", "PayMode": "PostPay",
-        }],
-        "RequestId": "req-sync-jobs",
-    }})
-    .to_string()
-}
-
 /// The service of a sync run, routed on `X-TC-Action` as DTS routes it: the check, the job's
 /// status read once it finished, and the start; anything else is a test error the run reports.
 fn sync_service(check: String, job: String, start: String) -> Responder {
@@ -372,40 +330,20 @@ fn sync_service(check: String, job: String, start: String) -> Responder {
 
 #[test]
 fn passed_sync_with_a_warning() {
-    let steps = serde_json::json!([
-        sync_step(
-            1,
-            "ConnectDBCheck",
-            "连接DB检查",
-            "finished",
-            serde_json::json!([]),
-            serde_json::json!([])
-        ),
-        sync_step(
-            2,
-            "SrcPrivilegeCheck",
-            "源实例权限检查",
-            "finished",
-            serde_json::json!([]),
-            serde_json::json!([sync_tip(
+    let steps = [
+        sync_step(1, "ConnectDBCheck", "finished").named("连接DB检查"),
+        sync_step(2, "SrcPrivilegeCheck", "finished")
+            .named("源实例权限检查")
+            .warnings([sync_tip(
                 "Warning: SrcPrivilegeCheck",
                 "源端账号权限范围大于要求的账号权限范围，请按照最小化原则给与授权",
-                "",
-                "https://cloud.tencent.com/document/product/571/58700",
-            )]),
-        ),
-        sync_step(
-            3,
-            "DstEmptyCheck",
-            "目标实例内容冲突检查",
-            "skipped",
-            serde_json::json!([]),
-            serde_json::json!([])
-        ),
-    ]);
+            )
+            .solution("")]),
+        sync_step(3, "DstEmptyCheck", "skipped").named("目标实例内容冲突检查"),
+    ];
     let server = sync_service(
-        sync_check("success", steps),
-        sync_job("CheckPass"),
+        sync_check("success").steps(steps).body(),
+        sync_jobs([sync_job(SYNC_JOB, "CheckPass")]),
         acknowledged("req-unused"),
     );
     let gate = Gate::against(&server.url()).env("DTS_JOB_ID", SYNC_JOB);
@@ -414,32 +352,20 @@ fn passed_sync_with_a_warning() {
 
 #[test]
 fn not_passed_sync_with_an_error_item() {
-    let steps = serde_json::json!([
-        sync_step(
-            1,
-            "ConnectDBCheck",
-            "连接DB检查",
-            "finished",
-            serde_json::json!([]),
-            serde_json::json!([])
-        ),
-        sync_step(
-            2,
-            "DstEmptyCheck",
-            "目标实例内容冲突检查",
-            "failed",
-            serde_json::json!([sync_tip(
+    let steps = [
+        sync_step(1, "ConnectDBCheck", "finished").named("连接DB检查"),
+        sync_step(2, "DstEmptyCheck", "failed")
+            .named("目标实例内容冲突检查")
+            .errors([sync_tip(
                 "DstEmptyCheck.TableExists",
                 "target table shop.orders already exists",
-                "drop shop.orders in the target or leave it out of the sync",
-                "https://cloud.tencent.com/document/product/571/58685",
-            )]),
-            serde_json::json!([]),
-        ),
-    ]);
+            )
+            .solution("drop shop.orders in the target or leave it out of the sync")
+            .help_doc("https://cloud.tencent.com/document/product/571/58685")]),
+    ];
     let server = sync_service(
-        sync_check("failed", steps),
-        sync_job("CheckNotPass"),
+        sync_check("failed").steps(steps).body(),
+        sync_jobs([sync_job(SYNC_JOB, "CheckNotPass")]),
         acknowledged("req-unused"),
     );
     let gate = Gate::against(&server.url()).env("DTS_JOB_ID", SYNC_JOB);
@@ -454,17 +380,10 @@ fn not_passed_sync_with_an_error_item() {
 #[test]
 fn sync_start_refused() {
     // The check passed, DTS_START_SYNC asked for the start, and StartSyncJob was refused.
-    let steps = serde_json::json!([sync_step(
-        1,
-        "ConnectDBCheck",
-        "连接DB检查",
-        "finished",
-        serde_json::json!([]),
-        serde_json::json!([])
-    )]);
+    let steps = [sync_step(1, "ConnectDBCheck", "finished").named("连接DB检查")];
     let server = sync_service(
-        sync_check("success", steps),
-        sync_job("CheckPass"),
+        sync_check("success").steps(steps).body(),
+        sync_jobs([sync_job(SYNC_JOB, "CheckPass")]),
         service_error(
             "FailedOperation.NotAllowOperation",
             "the job's status does not allow this operation",

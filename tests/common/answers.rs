@@ -250,6 +250,7 @@ impl From<SyncTip> for Value {
 pub struct SyncStep {
     no: u64,
     id: String,
+    name: Option<String>,
     status: String,
     errors: Vec<SyncTip>,
     warnings: Vec<SyncTip>,
@@ -261,6 +262,7 @@ pub fn sync_step(no: u64, id: &str, status: &str) -> SyncStep {
     SyncStep {
         no,
         id: id.to_string(),
+        name: None,
         status: status.to_string(),
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -268,6 +270,12 @@ pub fn sync_step(no: u64, id: &str, status: &str) -> SyncStep {
 }
 
 impl SyncStep {
+    /// `StepName`, as the service names it (`连接DB检查`), instead of `"{id} step"`.
+    pub fn named(mut self, name: &str) -> SyncStep {
+        self.name = Some(name.to_string());
+        self
+    }
+
     pub fn errors(mut self, errors: impl IntoIterator<Item = SyncTip>) -> SyncStep {
         self.errors = errors.into_iter().collect();
         self
@@ -284,7 +292,8 @@ impl From<SyncStep> for Value {
         let finished = matches!(step.status.as_str(), "finished" | "skipped" | "failed");
         let errors: Vec<Value> = step.errors.into_iter().map(Value::from).collect();
         let warnings: Vec<Value> = step.warnings.into_iter().map(Value::from).collect();
-        json!({"StepNo": step.no, "StepId": step.id, "StepName": format!("{} step", step.id),
+        let name = step.name.unwrap_or_else(|| format!("{} step", step.id));
+        json!({"StepNo": step.no, "StepId": step.id, "StepName": name,
                "Status": step.status, "StartTime": "", "FinishTime": "",
                "Progress": if finished { 100 } else { 0 }, "Errors": errors, "Warnings": warnings})
     }
