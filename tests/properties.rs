@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use common::fake_time::FakeTime;
 use common::runner::{commands_in, parse_output_file, parse_workflow_command};
-use dts_gate::api::{ApiVersion, CheckAnswer, parse_check_answer};
+use dts_gate::api::{
+    ApiVersion, CheckAnswer, CheckFlag, Secrets, parse_check_answer, parse_sync_job,
+};
 use dts_gate::outcome::{Decision, JobOutcome, decide};
 use dts_gate::poll::{Job, Poller, Schedule};
 use dts_gate::report::{markdown_text, outputs_file_text, sanitize, workflow_command};
@@ -178,6 +180,99 @@ fn is_documented_pass(api: ApiVersion, answer: &CheckAnswer) -> bool {
                     .iter()
                     .all(|s| s.is_passed() || s.status == "skipped")
         }
+    }
+}
+
+/// A sync check step: a documented or other status, and error and warning lists that may be
+/// missing, null, empty, hold a tip, or be the wrong type.
+fn any_sync_step() -> impl Strategy<Value = Value> {
+    let status = prop_oneof![
+        8 => prop::sample::select(vec![
+            "finished", "skipped", "failed", "running", "paused", "notStarted", "pass", "warning",
+            "Finished", "",
+        ])
+        .prop_map(|s| Some(json!(s))),
+        1 => any_field(),
+    ];
+    let tips = || {
+        prop_oneof![
+            Just(None),
+            Just(Some(Value::Null)),
+            Just(Some(json!([]))),
+            Just(Some(
+                json!([{"Code": "C", "Message": "m", "Solution": "s", "HelpDoc": "", "SkipInfo": ""}])
+            )),
+            Just(Some(json!("not a list"))),
+        ]
+    };
+    (status, tips(), tips()).prop_map(|(status, errors, warnings)| {
+        let mut step = serde_json::Map::new();
+        step.insert("StepId".into(), json!("S"));
+        for (key, value) in [
+            ("Status", status),
+            ("Errors", errors),
+            ("Warnings", warnings),
+        ] {
+            if let Some(v) = value {
+                step.insert(key.to_string(), v);
+            }
+        }
+        Value::Object(step)
+    })
+}
+
+/// The documented sync pass, judged on the raw answers alone: the check `success`, at least one
+/// step, every step `finished` or `skipped` with no error listed, and the job `CheckPass`.
+fn is_documented_sync_pass(check: &Value, job_status: &Value) -> bool {
+    let response = &check["Response"];
+    let steps = match response.get("StepInfos") {
+        Some(Value::Array(steps)) => steps.as_slice(),
+        _ => &[],
+    };
+    response["Status"] == "success"
+        && !steps.is_empty()
+        && steps.iter().all(|s| {
+            (s["Status"] == "finished" || s["Status"] == "skipped")
+                && s.get("Errors")
+                    .and_then(Value::as_array)
+                    .is_none_or(Vec::is_empty)
+        })
+        && *job_status == "CheckPass"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever the sync check and the job's status say, the verdict is a pass only on the
+    /// documented pass, decided from the raw answers by a rule written apart from the gate's.
+    #[test]
+    fn a_sync_check_passes_only_on_the_documented_pass(
+        status in any_status(),
+        steps in prop::option::of(prop::collection::vec(any_sync_step(), 0..4)),
+        job_status in prop::sample::select(vec![
+            json!("CheckPass"), json!("CheckNotPass"), json!("Checking"), json!("Running"),
+            json!("checkPass"), json!(""), json!(1), Value::Null,
+        ]),
+    ) {
+        let mut response = serde_json::Map::new();
+        if let Some(status) = status {
+            response.insert("Status".into(), status);
+        }
+        if let Some(steps) = steps {
+            response.insert("StepInfos".into(), Value::Array(steps));
+        }
+        response.insert("RequestId".into(), json!("r"));
+        let check = json!({ "Response": response });
+        let jobs = json!({"Response": {"JobList": [{"JobId": "sync-p", "Status": job_status.clone()}], "RequestId": "r"}});
+        let Ok(mut answer) = parse_check_answer(ApiVersion::Sync, 200, check.to_string().as_bytes()) else {
+            return Ok(());
+        };
+        // As the client does once the check finished: the job's own status is the flag.
+        if let Ok(job) = parse_sync_job(200, jobs.to_string().as_bytes(), &Secrets::default(), "sync-p") {
+            answer.check_flag = (!job.status.is_empty()).then_some(CheckFlag::Name(job.status));
+        }
+        let passed = decide(&answer) == Decision::Passed;
+        prop_assert_eq!(passed, is_documented_sync_pass(&check, &job_status), "{}", check);
     }
 }
 
