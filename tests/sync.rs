@@ -1216,3 +1216,80 @@ fn a_refused_start_sync_job_exits_3_and_says_so() {
         [call(CHECK, SYNC), call(JOBS, SYNC), call(START, SYNC)]
     );
 }
+
+// ---- cancellation ----------------------------------------------------------------------
+
+#[test]
+fn a_cancelled_sync_check_starts_nothing() {
+    let fake = Fake::new(Script::default().check(
+        SYNC,
+        vec![sync_check("running").steps(passing_steps()).body()],
+    ));
+    let mut running = fake
+        .gate(SYNC)
+        .env("DTS_START_SYNC", "true")
+        .env("DTS_POLL_INTERVAL", "10s")
+        .env("DTS_TIMEOUT", "1m")
+        .spawn();
+    // The first answer's progress line, before the 10 s wait for the next poll.
+    running.wait_for_line(|line| line.contains("] running"));
+    running.signal("INT");
+    let run = running.wait();
+    assert_eq!(run.code, 130, "{run:?}");
+    assert_eq!(run.output("result"), "cancelled");
+    assert_eq!(run.output("migration-started"), "false");
+    assert_eq!(fake.actions(), [CHECK]);
+}
+
+#[test]
+fn a_cancellation_while_the_job_status_is_read_ends_at_once() {
+    // The check finished; the poll's second request, DescribeSyncJobs, never answers.
+    let check = pass_check();
+    let silent = Responder::start(move |r: &Request| match r.header("x-tc-action") {
+        Some(CHECK) => Reply::json(&check),
+        _ => Reply::Silence,
+    });
+    let mut running = Gate::against(&silent.url())
+        .env("DTS_JOB_ID", SYNC)
+        .env("DTS_START_SYNC", "true")
+        .env("DTS_TIMEOUT", "1m")
+        .spawn();
+    running.wait_for_start();
+    silent.wait_for_requests(2, std::time::Duration::from_secs(20));
+    let sent = std::time::Instant::now();
+    running.signal("TERM");
+    let run = running.wait();
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(1),
+        "stopped {:?} after SIGTERM",
+        sent.elapsed()
+    );
+    assert_eq!(run.code, 143, "{run:?}");
+    assert_eq!(run.output("passed"), "false");
+    let actions: Vec<_> = silent
+        .requests()
+        .iter()
+        .map(|r| r.header("x-tc-action").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(actions, [CHECK, JOBS]);
+}
+
+#[test]
+fn a_cancelled_ready_stage_exits_130() {
+    let fake = ready_fake(vec![sync_jobs([
+        sync_job(SYNC, "Running").step_now(Some(2))
+    ])]);
+    let mut running = fake
+        .gate(SYNC)
+        .arg("ready")
+        .env("DTS_POLL_INTERVAL", "10s")
+        .env("DTS_TIMEOUT", "1m")
+        .spawn();
+    // The first reading's line (not the opening line, which names the status it waits for).
+    running.wait_for_line(|line| line.contains(&format!("{SYNC}: Running")));
+    running.signal("INT");
+    let run = running.wait();
+    assert_eq!(run.code, 130, "{run:?}");
+    assert_eq!(run.output("result"), "cancelled");
+    assert_eq!(fake.actions(), [JOBS]);
+}
