@@ -119,8 +119,13 @@ fn job_notices(job: &JobFacts, out: &mut Vec<Notice>) {
                 out,
             );
         }
-        for step in a.steps.iter().filter(|s| s.is_failed() || s.is_passed()) {
-            // Warning items inside steps that are otherwise failed or passed.
+        for step in a
+            .steps
+            .iter()
+            .filter(|s| (s.is_failed() || s.is_passed()) && !s.is_warning())
+        {
+            // Warning items inside steps that are otherwise failed or passed (a warning step's
+            // were annotated above).
             for item in step.items.iter().filter(|i| i.is_warning()) {
                 out.push(Notice::warning(
                     format!("{id}: {}", step.item_title(item)),
@@ -328,6 +333,31 @@ mod tests {
         let commands = commands_in(&stdout);
         assert_eq!(commands.len(), 1);
         assert_eq!(commands[0].name, "warning");
+    }
+
+    #[test]
+    fn a_sync_step_finished_with_a_warning_is_annotated_once() {
+        let warned = step(
+            "SrcPrivilegeCheck",
+            "finished",
+            vec![item("Warning: SrcPrivilegeCheck", "warning")],
+        );
+        let outcome = Outcome::Jobs(vec![report(
+            "sync-7x1a",
+            JobOutcome::Passed(answer_sync(
+                "success",
+                "CheckPass",
+                vec![step("ConnectDBCheck", "finished", vec![]), warned],
+            )),
+        )]);
+        let (stdout, _) = written(&outcome, true);
+        let commands = commands_in(&stdout);
+        assert_eq!(commands.len(), 1, "{stdout}");
+        assert_eq!(commands[0].name, "warning");
+        assert_eq!(
+            commands[0].properties[0].1,
+            "sync-7x1a: SrcPrivilegeCheck name (SrcPrivilegeCheck)"
+        );
     }
 
     #[test]

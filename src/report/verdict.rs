@@ -136,9 +136,8 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
         JobOutcome::TimedOut { last, last_error } => (
             format!("DTS check timed out: {id}"),
             format!(
-                "the check was still {} ({}) when the timeout ({}) passed after {}{}; {}.",
-                last.status,
-                progress_text(last),
+                "{} when the timeout ({}) passed after {}{}; {}.",
+                still(last),
                 duration::format(run.timeout),
                 count(job.polls, "poll"),
                 last_error
@@ -154,6 +153,23 @@ pub fn job_verdict(job: &JobReport, run: &RunSummary) -> Option<Verdict> {
         ),
     };
     Some(Verdict::new(title, message))
+}
+
+/// What a check was still doing at the timeout: its status and progress, and for a sync check
+/// that finished, the job status it was still waiting on.
+fn still(last: &CheckAnswer) -> String {
+    match &last.check_flag {
+        Some(flag) if last.api == ApiVersion::Sync && !last.is_underway() => format!(
+            "the check said {} ({}), but its sync job still said {flag}, not CheckPass (DescribeSyncJobs),",
+            last.status,
+            progress_text(last),
+        ),
+        _ => format!(
+            "the check was still {} ({})",
+            last.status,
+            progress_text(last)
+        ),
+    }
 }
 
 /// What a check that did not pass found, when its answer lists failed steps: `2 of 6 check
@@ -274,6 +290,32 @@ mod tests {
         let v = RunFacts::of(&run).verdict.unwrap();
         assert_eq!(v.title, format!("StartMigrateJob failed: {JOB}"));
         assert!(v.message.contains("may or may not have started"), "{v:?}");
+    }
+
+    #[test]
+    fn a_timed_out_sync_check_says_what_it_still_waited_on() {
+        let timed_out = |last| {
+            let outcome = Outcome::Jobs(vec![report(
+                "sync-7x1a",
+                JobOutcome::TimedOut {
+                    last,
+                    last_error: None,
+                },
+            )]);
+            let run = run_of(&outcome);
+            RunFacts::of(&run).verdict.unwrap().message
+        };
+        let steps = || vec![step("ConnectDBCheck", "finished", vec![])];
+        let lagging = timed_out(answer_sync("success", "Checking", steps()));
+        assert!(
+            lagging.starts_with("the check said success (100% (1/1 steps)), but its sync job still said Checking, not CheckPass (DescribeSyncJobs), when the timeout"),
+            "{lagging}"
+        );
+        let running = timed_out(answer_sync("running", "", steps()));
+        assert!(
+            running.starts_with("the check was still running ("),
+            "{running}"
+        );
     }
 
     #[test]
