@@ -3,9 +3,9 @@
 //! As for `DescribeMigrationDetail`, absence and null are tolerated; a value of the wrong type
 //! is not. A count that is missing stays unknown (`None`), never zero.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::detail::{integer, list, object, string};
+use super::detail::{integer, list, object, required_object, string};
 use super::{ApiError, Envelope};
 
 /// One `CompareTaskItem` of `DescribeCompareTasks`.
@@ -180,10 +180,6 @@ fn decode_task(value: &Value, at: &str) -> Result<CompareTask, String> {
         listed: true,
         request_id: String::new(),
     })
-}
-
-fn required_object<'a>(value: &'a Value, at: &str) -> Result<&'a Map<String, Value>, String> {
-    object(Some(value), at)?.ok_or_else(|| format!("{at} should be an object, got null"))
 }
 
 /// `DescribeCompareReport`.

@@ -100,10 +100,16 @@ pub(super) fn decode(envelope: &Envelope) -> Result<MigrationDetail, ApiError> {
         (None, None, None, Vec::new());
     if let Some(info) = &info {
         step_now = integer(info.get("StepNow"), "Response.StepInfo.StepNow").map_err(malformed)?;
-        seconds_behind =
-            lag(info.get("SecondsBehindMaster"), "SecondsBehindMaster").map_err(malformed)?;
-        distance_mb =
-            lag(info.get("MasterSlaveDistance"), "MasterSlaveDistance").map_err(malformed)?;
+        seconds_behind = lag(
+            info.get("SecondsBehindMaster"),
+            "Response.StepInfo.SecondsBehindMaster",
+        )
+        .map_err(malformed)?;
+        distance_mb = lag(
+            info.get("MasterSlaveDistance"),
+            "Response.StepInfo.MasterSlaveDistance",
+        )
+        .map_err(malformed)?;
         steps = list(
             info.get("StepInfo"),
             "Response.StepInfo.StepInfo",
@@ -161,10 +167,18 @@ pub(super) fn integer(value: Option<&Value>, at: &str) -> Result<Option<i64>, St
     }
 }
 
-/// A lag: a negative value (`-1`, invalid) is unknown, never zero.
-fn lag(value: Option<&Value>, name: &str) -> Result<Option<u64>, String> {
-    let n = integer(value, &format!("Response.StepInfo.{name}"))?;
+/// A lag at `at`: a negative value (`-1`, invalid) is unknown, never zero.
+pub(super) fn lag(value: Option<&Value>, at: &str) -> Result<Option<u64>, String> {
+    let n = integer(value, at)?;
     Ok(n.and_then(|n| u64::try_from(n).ok()))
+}
+
+/// An object that must be there: `null` is as wrong as another type.
+pub(super) fn required_object<'a>(
+    value: &'a Value,
+    at: &str,
+) -> Result<&'a Map<String, Value>, String> {
+    object(Some(value), at)?.ok_or_else(|| format!("{at} should be an object, got null"))
 }
 
 pub(super) fn list<T>(
@@ -184,9 +198,7 @@ pub(super) fn list<T>(
 }
 
 fn decode_step(value: &Value, at: &str) -> Result<MigrationStep, String> {
-    let Some(step) = object(Some(value), at)? else {
-        return Err(format!("{at} should be an object, got null"));
-    };
+    let step = required_object(value, at)?;
     let field = |name: &str| string(step.get(name), &format!("{at}.{name}"));
     Ok(MigrationStep {
         id: field("StepId")?,
@@ -203,10 +215,9 @@ fn decode_step(value: &Value, at: &str) -> Result<MigrationStep, String> {
     })
 }
 
-fn decode_tip(value: &Value, at: &str, message: &str) -> Result<Tip, String> {
-    let Some(tip) = object(Some(value), at)? else {
-        return Err(format!("{at} should be an object, got null"));
-    };
+/// A tip whose text is in the field `message` (`Message`, or `ErrorLog` in `ErrorInfo`).
+pub(super) fn decode_tip(value: &Value, at: &str, message: &str) -> Result<Tip, String> {
+    let tip = required_object(value, at)?;
     let field = |name: &str| string(tip.get(name), &format!("{at}.{name}"));
     Ok(Tip {
         code: field("Code")?,

@@ -11,10 +11,10 @@
 
 use serde_json::{Map, Value};
 
-use super::detail::{integer, list, object, string};
+use super::detail::{decode_tip, integer, lag, list, object, required_object, string};
 use super::{
     ApiError, ApiVersion, CheckAnswer, CheckItem, CheckStep, Envelope, ItemResult, JobKind,
-    MigrationDetail, MigrationStep, StepStatus, Tip, describe,
+    MigrationDetail, MigrationStep, Tip, describe,
 };
 
 pub(super) fn decode_check(envelope: &Envelope) -> Result<CheckAnswer, ApiError> {
@@ -53,19 +53,17 @@ fn decode_check_step(value: &Value, at: &str) -> Result<CheckStep, String> {
     let field = |name: &str| string(step.get(name), &format!("{at}.{name}"));
     let tips = |name: &str, result: ItemResult| -> Result<Vec<CheckItem>, String> {
         list(step.get(name), &format!("{at}.{name}"), |v, at| {
-            decode_tip(v, at).map(|tip| item(tip, result.clone()))
+            sync_tip(v, at).map(|tip| item(tip, result.clone()))
         })
     };
     let mut items = tips("Errors", ItemResult::Failed)?;
     items.extend(tips("Warnings", ItemResult::Warning)?);
-    let step_id = field("StepId")?;
     let step_no = integer(step.get("StepNo"), &format!("{at}.StepNo"))?;
-    let status: StepStatus = field("Status")?.into();
     Ok(CheckStep {
         step_no: step_no.and_then(|n| u64::try_from(n).ok()),
-        step_id,
+        step_id: field("StepId")?,
         step_name: field("StepName")?,
-        status,
+        status: field("Status")?.into(),
         message: String::new(),
         items,
         has_skipped: false,
@@ -96,22 +94,13 @@ struct SyncTip {
     skip_info: String,
 }
 
-fn decode_tip(value: &Value, at: &str) -> Result<SyncTip, String> {
-    let tip = required_object(value, at)?;
-    let field = |name: &str| string(tip.get(name), &format!("{at}.{name}"));
-    Ok(SyncTip {
-        tip: Tip {
-            code: field("Code")?,
-            message: field("Message")?,
-            solution: field("Solution")?,
-            help_doc: field("HelpDoc")?,
-        },
-        skip_info: field("SkipInfo")?,
-    })
-}
-
-fn required_object<'a>(value: &'a Value, at: &str) -> Result<&'a Map<String, Value>, String> {
-    object(Some(value), at)?.ok_or_else(|| format!("{at} should be an object, got null"))
+fn sync_tip(value: &Value, at: &str) -> Result<SyncTip, String> {
+    let tip = decode_tip(value, at, "Message")?;
+    let skip_info = string(
+        required_object(value, at)?.get("SkipInfo"),
+        &format!("{at}.SkipInfo"),
+    )?;
+    Ok(SyncTip { tip, skip_info })
 }
 
 /// The job `job_id` of a `DescribeSyncJobs` answer. A list without it is a job that does not
@@ -186,10 +175,7 @@ fn decode_job_item(job: &Map<String, Value>, at: &str) -> Result<MigrationDetail
         return Ok(detail);
     };
     detail.step_now = integer(info.get("StepNow"), &format!("{at}.StepNow"))?;
-    // `-1` (invalid) and any other negative lag are unknown, never zero.
-    let lag = |name: &str| -> Result<Option<u64>, String> {
-        Ok(integer(info.get(name), &format!("{at}.{name}"))?.and_then(|n| u64::try_from(n).ok()))
-    };
+    let lag = |name: &str| lag(info.get(name), &format!("{at}.{name}"));
     detail.seconds_behind = lag("SecondsBehindMaster")?;
     detail.distance_mb = lag("MasterSlaveDistance")?;
     detail.steps = list(
@@ -226,7 +212,7 @@ fn decode_job_step(value: &Value, at: &str) -> Result<MigrationStep, String> {
     let field = |name: &str| string(step.get(name), &format!("{at}.{name}"));
     let tips = |name: &str| {
         list(step.get(name), &format!("{at}.{name}"), |v, at| {
-            decode_tip(v, at).map(|t| t.tip)
+            decode_tip(v, at, "Message")
         })
     };
     Ok(MigrationStep {
