@@ -267,16 +267,17 @@ fn job_markdown(job: &JobFacts, facts: &RunFacts, md: &mut String) {
     }
 }
 
+/// The step's own predicates decide, so a sync step that says `finished` shows as what it is:
+/// warned (a warning item), failed (an error item), or passed.
 fn status_icon(step: &CheckStep) -> &'static str {
     if step.is_warning() {
         return "⚠️";
     }
+    if step.is_failed() {
+        return "❌";
+    }
     match step.status {
-        // A finished sync check step with warnings has no `warning` status of its own.
-        StepStatus::Finished if step.items.iter().any(CheckItem::is_warning) => "⚠️",
         StepStatus::Pass | StepStatus::Finished => "✅",
-        StepStatus::Failed => "❌",
-        StepStatus::Warning => "⚠️",
         StepStatus::Blocked => "⛔",
         _ => "⏳",
     }
@@ -433,6 +434,18 @@ mod tests {
         assert!(md.contains("(ConnectDBCheck\\) | ✅ finished |"), "{md}");
         // Its warning item is the only sign of a warning: the step's status is `finished`.
         assert!(md.contains("(SrcPrivilegeCheck\\) | ⚠️ finished |"), "{md}");
+        // An error item fails a step that says `finished`, in the table as everywhere.
+        let failed = single(JobOutcome::NotPassed(answer_sync(
+            "success",
+            "CheckPass",
+            vec![step(
+                "DstEmptyCheck",
+                "finished",
+                vec![item("table exists", "failed")],
+            )],
+        )));
+        let md = summary_of(&failed);
+        assert!(md.contains("(DstEmptyCheck\\) | ❌ finished |"), "{md}");
     }
 
     #[test]
