@@ -130,20 +130,14 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
             }]);
         }
         return match vars.demo_settings(DEMO_TIMEOUT, DEMO_POLL_INTERVAL) {
-            Ok(mut settings) => {
-                settings.stage = stage;
-                if settings.api_version == ApiVersion::Sync {
-                    if let Err(errors) = sync_stage(stage, vars) {
-                        return Mode::Invalid(errors);
-                    }
-                } else if stage != Stage::Check {
-                    if let Err(errors) = later_stage_api(stage, vars) {
-                        return Mode::Invalid(errors);
-                    }
-                    settings.api_version = ApiVersion::V2021;
+            Ok(mut settings) => match stage_api(settings.api_version, stage, vars) {
+                Ok(api_version) => {
+                    settings.stage = stage;
+                    settings.api_version = api_version;
+                    Mode::Demo(demo, settings)
                 }
-                Mode::Demo(demo, settings)
-            }
+                Err(errors) => Mode::Invalid(errors),
+            },
             Err(errors) => Mode::Invalid(errors),
         };
     }
@@ -157,20 +151,26 @@ fn mode(command: Result<Command, String>, vars: &Vars) -> Mode {
     }
 }
 
-/// The later stages exist only in API 2021-12-06: unset means 2021-12-06 for them, and an
-/// explicit 2018-03-30 is a configuration error. The check stage keeps its own default.
 fn staged(mut config: Config, stage: Stage, vars: &Vars) -> Result<Config, Vec<ConfigError>> {
+    config.api_version = stage_api(config.api_version, stage, vars)?;
     config.stage = stage;
-    if config.api_version == ApiVersion::Sync {
+    Ok(config)
+}
+
+/// The API `stage` runs on, for a gate or a demo configured for `api`. The later stages exist
+/// only in API 2021-12-06: unset means 2021-12-06 for them, and an explicit 2018-03-30 is a
+/// configuration error; the check stage keeps its own default. Sync jobs keep their API, for
+/// the stages they have.
+fn stage_api(api: ApiVersion, stage: Stage, vars: &Vars) -> Result<ApiVersion, Vec<ConfigError>> {
+    if api == ApiVersion::Sync {
         sync_stage(stage, vars)?;
-        return Ok(config);
+        return Ok(api);
     }
     if stage == Stage::Check {
-        return Ok(config);
+        return Ok(api);
     }
     later_stage_api(stage, vars)?;
-    config.api_version = ApiVersion::V2021;
-    Ok(config)
+    Ok(ApiVersion::V2021)
 }
 
 /// A sync job has a check and a `ready` stage; it keeps running, so there is no completion
