@@ -136,7 +136,7 @@ impl Freshness {
         if self.confirmed {
             return Judgement::Fresh;
         }
-        if elapsed.saturating_sub(self.created_at) < self.grace {
+        if self.since_created(elapsed) < self.grace {
             return Judgement::Stale;
         }
         match decision {

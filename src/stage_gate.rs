@@ -165,10 +165,7 @@ impl<W: Write, E: Write> Watch<MigrationDetail> for StageWatch<'_, W, E> {
                         },
                         message: format!(
                             "{} answered Status {:?}, which this version of dts-gate does not know (or the service itself does not); it keeps polling and never counts it as a pass",
-                            match detail.kind {
-                                JobKind::Migration => "DescribeMigrationDetail",
-                                JobKind::Sync => "DescribeSyncJobs",
-                            },
+                            detail.kind.describe_job_action(),
                             detail.status
                         ),
                     });

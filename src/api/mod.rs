@@ -92,6 +92,14 @@ impl JobKind {
         }
     }
 
+    /// The action that reads a job's own state (the later stages).
+    pub fn describe_job_action(self) -> &'static str {
+        match self {
+            JobKind::Migration => "DescribeMigrationDetail",
+            JobKind::Sync => "DescribeSyncJobs",
+        }
+    }
+
     /// What the user calls the job's running: "migration" or "sync job".
     pub fn noun(self) -> &'static str {
         match self {
@@ -160,10 +168,7 @@ impl ApiVersion {
 
     /// The action that reads the job's own state (the later stages).
     pub fn describe_job_action(self) -> &'static str {
-        match self {
-            ApiVersion::V2018 | ApiVersion::V2021 => "DescribeMigrationDetail",
-            ApiVersion::Sync => "DescribeSyncJobs",
-        }
+        self.kind().describe_job_action()
     }
 
     /// The status of a job that has no check (yet).
@@ -684,7 +689,7 @@ impl Client {
     ) -> Result<MigrationDetail, ApiError> {
         let version = ApiVersion::V2021.as_str();
         let (status, body) = self.call(
-            "DescribeMigrationDetail",
+            JobKind::Migration.describe_job_action(),
             version,
             &job_body(job_id),
             timestamp,
