@@ -5,7 +5,6 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use common::http::{Reply, Request, Responder};
 use common::*;
@@ -66,24 +65,14 @@ fn skipped_table(db: &str, table: &str, reason: &str) -> Value {
 /// a TC3 signature, and recorded.
 struct Fake {
     responder: Responder,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Fake {
     fn new(polls: Vec<String>, report: String) -> Fake {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
         let at = AtomicUsize::new(0);
         let responder = Responder::start(move |r: &Request| {
-            let action = r.header("x-tc-action").unwrap_or_default().to_string();
-            assert_eq!(r.header("x-tc-version"), Some("2021-12-06"));
-            assert!(
-                r.header("authorization")
-                    .is_some_and(|a| a.starts_with("TC3-HMAC-SHA256 Credential=")),
-                "unsigned request"
-            );
-            log.lock().unwrap().push((action.clone(), r.body_text()));
-            match action.as_str() {
+            assert!(r.is_signed_2021(), "not a signed 2021-12-06 request");
+            match r.action().as_str() {
                 "CreateCompareTask" => Reply::json(
                     &json!({"Response": {"CompareTaskId": TASK, "RequestId": "req-create"}})
                         .to_string(),
@@ -98,7 +87,7 @@ impl Fake {
                 other => panic!("unexpected action {other}"),
             }
         });
-        Fake { responder, seen }
+        Fake { responder }
     }
 
     fn gate(&self) -> Gate {
@@ -108,20 +97,16 @@ impl Fake {
     }
 
     fn actions(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(a, _)| a.clone())
-            .collect()
+        self.responder.calls().into_iter().map(|(a, _)| a).collect()
     }
 
     fn body_of(&self, action: &str) -> Value {
-        let seen = self.seen.lock().unwrap();
-        let body = seen
-            .iter()
+        let body = self
+            .responder
+            .calls()
+            .into_iter()
             .find(|(a, _)| a == action)
-            .map(|(_, b)| b.clone())
+            .map(|(_, b)| b)
             .unwrap_or_else(|| panic!("no {action} sent"));
         serde_json::from_str(&body).unwrap()
     }

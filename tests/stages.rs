@@ -4,7 +4,6 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use common::http::{Reply, Request, Responder};
 use common::*;
@@ -56,25 +55,16 @@ fn ready(seconds: i64) -> String {
 /// and a TC3 signature, and recorded.
 struct Fake {
     responder: Responder,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Fake {
     fn new(before: Vec<String>, after: Vec<String>) -> Fake {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
         let polls = AtomicUsize::new(0);
         let after_polls = AtomicUsize::new(0);
         let completed = std::sync::atomic::AtomicBool::new(false);
         let responder = Responder::start(move |r: &Request| {
-            let action = r.header("x-tc-action").unwrap_or_default().to_string();
-            assert_eq!(r.header("x-tc-version"), Some("2021-12-06"));
-            assert!(
-                r.header("authorization")
-                    .is_some_and(|a| a.starts_with("TC3-HMAC-SHA256 Credential=")),
-                "unsigned request"
-            );
-            log.lock().unwrap().push((action.clone(), r.body_text()));
+            assert!(r.is_signed_2021(), "not a signed 2021-12-06 request");
+            let action = r.action();
             let pick = |list: &Vec<String>, at: &AtomicUsize| {
                 let i = at.fetch_add(1, Ordering::SeqCst);
                 list[i.min(list.len() - 1)].clone()
@@ -91,7 +81,7 @@ impl Fake {
                 other => panic!("unexpected action {other}"),
             }
         });
-        Fake { responder, seen }
+        Fake { responder }
     }
 
     fn gate(&self, stage: &str) -> Gate {
@@ -101,21 +91,15 @@ impl Fake {
     }
 
     fn actions(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(a, _)| a.clone())
-            .collect()
+        self.responder.calls().into_iter().map(|(a, _)| a).collect()
     }
 
     fn body_of(&self, action: &str) -> Option<String> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
+        self.responder
+            .calls()
+            .into_iter()
             .find(|(a, _)| a == action)
-            .map(|(_, b)| b.clone())
+            .map(|(_, b)| b)
     }
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use common::http::{Reply, Request, Responder};
 use common::*;
@@ -63,24 +63,16 @@ impl Script {
 /// signed 2021-12-06 call, and records each as `(action, body)`.
 struct Fake {
     responder: Responder,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Fake {
     fn new(script: Script) -> Fake {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
         let counters: Mutex<HashMap<String, usize>> = Mutex::new(HashMap::new());
         let created: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
         let responder = Responder::start(move |r: &Request| {
-            let action = r.header("x-tc-action").unwrap_or_default().to_string();
+            let action = r.action();
             let body = r.body_text();
-            log.lock().unwrap().push((action.clone(), body.clone()));
-            if r.header("x-tc-version") != Some("2021-12-06")
-                || !r
-                    .header("authorization")
-                    .is_some_and(|a| a.starts_with("TC3-HMAC-SHA256 Credential="))
-            {
+            if !r.is_signed_2021() {
                 return Reply::json(&service_error("InvalidParameter", "not a signed 2021 call"));
             }
             let job = serde_json::from_str::<Value>(&body)
@@ -127,7 +119,7 @@ impl Fake {
                 )),
             }
         });
-        Fake { responder, seen }
+        Fake { responder }
     }
 
     /// The gate on `jobs` against this fake, with a short timeout.
@@ -138,7 +130,7 @@ impl Fake {
     }
 
     fn requests(&self) -> Vec<(String, String)> {
-        self.seen.lock().unwrap().clone()
+        self.responder.calls()
     }
 
     fn actions(&self) -> Vec<String> {
@@ -1266,11 +1258,7 @@ fn a_cancellation_while_the_job_status_is_read_ends_at_once() {
     );
     assert_eq!(run.code, 143, "{run:?}");
     assert_eq!(run.output("passed"), "false");
-    let actions: Vec<_> = silent
-        .requests()
-        .iter()
-        .map(|r| r.header("x-tc-action").unwrap_or_default().to_string())
-        .collect();
+    let actions: Vec<_> = silent.calls().into_iter().map(|(a, _)| a).collect();
     assert_eq!(actions, [CHECK, JOBS]);
 }
 

@@ -33,6 +33,19 @@ impl Request {
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The DTS action (`X-TC-Action`), empty when absent.
+    pub fn action(&self) -> String {
+        self.header("x-tc-action").unwrap_or_default().to_string()
+    }
+
+    /// A TC3-signed call of API 2021-12-06, as every later-stage and sync action must be.
+    pub fn is_signed_2021(&self) -> bool {
+        self.header("x-tc-version") == Some("2021-12-06")
+            && self
+                .header("authorization")
+                .is_some_and(|a| a.starts_with("TC3-HMAC-SHA256 Credential="))
+    }
 }
 
 /// What the responder does with one request.
@@ -191,6 +204,14 @@ impl Responder {
     /// The requests read so far, in order of arrival.
     pub fn requests(&self) -> Vec<Request> {
         self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// `(X-TC-Action, body)` of every request so far, in order of arrival.
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.requests()
+            .iter()
+            .map(|r| (r.action(), r.body_text()))
+            .collect()
     }
 
     /// Blocks until `n` requests have arrived; panics after `within`.
